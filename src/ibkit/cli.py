@@ -1,0 +1,102 @@
+"""The ``ibkit`` command: a thin layer over :mod:`ibkit.experiments` and :mod:`ibkit.report`.
+
+Bad input (unknown preset, unknown or mistyped ``--set``, missing or corrupt data, a
+run directory that cannot be used) prints one line and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import click
+
+import ibkit
+from ibkit._errors import IbkitError
+
+
+def _friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn ibkit's errors into one line on stderr and exit status 2 (130 on Ctrl-C)."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from ibkit.engine import TrainingInterrupted
+
+        try:
+            return fn(*args, **kwargs)
+        except TrainingInterrupted as e:
+            click.echo(str(e), err=True)
+            sys.exit(130)
+        except IbkitError as e:
+            click.echo(f"Error: {e}", err=True)
+            sys.exit(2)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(ibkit.__version__, prog_name="ibkit")
+def main() -> None:
+    """ibkit: train with information bottlenecks, measure information, compress networks."""
+
+
+@main.command("list")
+def list_presets() -> None:
+    """List the presets, one line each, with their expected results."""
+    from ibkit.experiments import PRESETS
+
+    for p in PRESETS.values():
+        expected = "; ".join(e.describe() for e in p.expected) or "no stated result"
+        click.echo(f"{p.name:<24} {p.description}\n{'':<24} expected: {expected}")
+
+
+@main.command("run")
+@click.argument("preset")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a config value, for example --set train.epochs=5 (repeatable).")
+@click.option("--run-dir", type=click.Path(file_okay=False), default=None,
+              help="Where to write the run (default runs/PRESET/TIMESTAMP).")
+@click.option("--data-dir", type=click.Path(), default=None,
+              help="Directory searched first for data files.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default=None,
+              help="Device to train on (default: the preset's, usually auto).")
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Training seed.")
+@click.option("--resume", is_flag=True, help="Continue the run in --run-dir from its checkpoint.")
+@click.option("--overwrite", is_flag=True, help="Replace a finished run in --run-dir.")
+@_friendly
+def run_cmd(preset: str, overrides: tuple[str, ...], run_dir: str | None, data_dir: str | None,
+            device: str | None, seed: int | None, resume: bool, overwrite: bool) -> None:
+    """Train PRESET and write its run directory (config, metrics, checkpoints, figures, summary)."""
+    from ibkit.experiments import resolve_config, run
+    from ibkit.report import format_summary
+
+    if resume and run_dir is None:
+        raise IbkitError("--resume needs --run-dir: the run directory to continue.")
+    if resume and overrides:
+        raise IbkitError("--set cannot change a run being resumed; its config.yaml is used.")
+    config = resolve_config(preset, list(overrides), data_dir, device, seed)
+    summary = run(config, run_dir, resume=resume, overwrite=overwrite)
+    click.echo(format_summary(summary))
+
+
+@main.command("report")
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@_friendly
+def report_cmd(run_dir: str) -> None:
+    """Re-draw the figures of RUN_DIR and print its summary."""
+    from pathlib import Path
+
+    from ibkit.report import format_summary, read_summary, render_figures
+
+    if not (Path(run_dir) / "metrics.csv").is_file():
+        raise IbkitError(f"The RUN_DIR '{run_dir}' holds no run (no metrics.csv).")
+    for path in render_figures(run_dir):
+        click.echo(f"wrote {path}")
+    if (Path(run_dir) / "summary.json").is_file():
+        click.echo(format_summary(read_summary(run_dir)))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

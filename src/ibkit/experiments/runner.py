@@ -1,0 +1,123 @@
+"""Run an experiment end to end into a run directory (the CLI calls exactly this)."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any
+
+from torch import nn
+
+import ibkit
+from ibkit._config import apply_override, validate
+from ibkit._errors import ConfigError
+from ibkit._io import save_torch, write_json, write_text
+from ibkit.data import Dataset, load_dataset
+from ibkit.engine import Trainer, TrainingInterrupted, seed_everything
+from ibkit.experiments.config import ExperimentConfig
+from ibkit.experiments.presets import Preset, get_preset
+from ibkit.experiments.rundir import RunDirectory
+from ibkit.models import MLP
+
+
+def resolve_config(
+    preset: str,
+    overrides: list[str] | tuple[str, ...] = (),
+    data_dir: str | None = None,
+    device: str | None = None,
+    seed: int | None = None,
+) -> ExperimentConfig:
+    """The preset's config with ``--set key=value`` overrides and the common options applied."""
+    config = get_preset(preset).make_config()
+    for assignment in overrides:
+        config = apply_override(config, assignment)
+    if data_dir is not None:
+        config = dataclasses.replace(config, data=dataclasses.replace(config.data, data_dir=data_dir))
+    train_changes: dict[str, Any] = {}
+    if device is not None:
+        train_changes["device"] = device
+    if seed is not None:
+        train_changes["seed"] = seed
+    config = dataclasses.replace(config, train=dataclasses.replace(config.train, **train_changes))
+    validate(config)
+    return config
+
+
+def build_model(config: ExperimentConfig, data: Dataset) -> nn.Module:
+    """The model named by ``config.model``, sized for ``data``."""
+    m = config.model
+    if m.name == "mlp":
+        return MLP(data.input_dim, m.hidden, data.n_classes, m.activation)
+    raise ConfigError(f"The 'model.name' parameter must be 'mlp'. Got {m.name!r} instead.")
+
+
+def final_metrics(row: dict[str, float]) -> dict[str, float]:
+    """The last epoch's metrics plus error rates in per cent."""
+    out = dict(row)
+    for split in ("train", "val", "test"):
+        if f"{split}_acc" in row:
+            out[f"{split}_error_pct"] = 100.0 * (1.0 - row[f"{split}_acc"])
+    return out
+
+
+def write_summary(rd: RunDirectory, preset: Preset, trainer: Trainer, status: str) -> dict:
+    """Write ``summary.json`` (final metrics, expected vs measured) and ``timing.csv``."""
+    final = final_metrics(trainer.history[-1]) if trainer.history else {}
+    expected = []
+    for e in preset.expected:
+        measured = final.get(e.metric)
+        expected.append({**dataclasses.asdict(e), "measured": measured,
+                         "met": None if measured is None else e.met(measured)})
+    summary = {
+        "preset": preset.name, "status": status, "ibkit_version": ibkit.__version__,
+        "epochs_completed": len(trainer.history), "epochs_planned": trainer.config.epochs,
+        "train_seconds": round(sum(trainer.epoch_seconds), 3),
+        "device": str(trainer.device), "final": final, "expected": expected,
+    }
+    write_json(rd.summary_path, summary)
+    write_text(rd.path / "timing.csv", "epoch,seconds\n" + "".join(
+        f"{i + 1},{s:.4f}\n" for i, s in enumerate(trainer.epoch_seconds)))
+    return summary
+
+
+def run(
+    config: ExperimentConfig,
+    run_dir: str | Path | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+) -> dict:
+    """Train ``config`` and write its run directory; return the summary.
+
+    Args:
+        config: a resolved config (see :func:`resolve_config`).
+        run_dir: where to write; default ``runs/<preset>/<timestamp>``.
+        resume: continue the run in ``run_dir`` from its last checkpoint (its own
+            ``config.yaml`` is used; it must belong to the same preset).
+        overwrite: replace an existing run in ``run_dir``.
+    """
+    preset = get_preset(config.preset)
+    if run_dir is None:
+        run_dir = Path("runs") / config.preset / time.strftime("%Y%m%d-%H%M%S")
+    rd = RunDirectory(run_dir)
+    if resume:
+        config = rd.check_resumable(config.preset)
+    else:
+        rd.prepare_new(overwrite)
+        rd.write_config(config)
+    data = load_dataset(config.data.name, config.data.data_dir, config.data.scale,
+                        config.data.split_seed, config.data.random_labels)
+    seed_everything(config.train.seed)
+    model = build_model(config, data)
+    trainer = Trainer(model, data, config.train, run_dir=rd.path)
+    from_checkpoint = resume and (rd.checkpoints / "last.pt").is_file()
+    try:
+        trainer.fit(resume=from_checkpoint)
+    except TrainingInterrupted:
+        write_summary(rd, preset, trainer, "interrupted")
+        raise
+    save_torch(trainer.eval_model.state_dict(), rd.checkpoints / "model.pt")
+    from ibkit.report import render_figures
+
+    render_figures(rd.path)
+    return write_summary(rd, preset, trainer, "completed")

@@ -1,0 +1,31 @@
+"""The run summary as text, for the terminal."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def format_summary(summary: dict) -> str:
+    """A few lines: status, final test/validation metrics, each expectation and whether it held."""
+    final = summary.get("final", {})
+    lines = [
+        f"preset {summary['preset']}: {summary['status']}, "
+        f"{summary['epochs_completed']}/{summary['epochs_planned']} epochs, "
+        f"{summary['train_seconds']:.1f} s on {summary['device']}",
+    ]
+    shown = [k for k in ("val_error_pct", "test_error_pct", "test_loss") if k in final]
+    lines += [f"  {k} = {final[k]:.4g}" for k in shown]
+    for e in summary.get("expected", []):
+        tol = f" +/- {e['tolerance']:g}" if e["op"] == "~" else ""
+        verdict = {True: "met", False: "NOT met", None: "not measured"}[e["met"]]
+        measured = "-" if e["measured"] is None else f"{e['measured']:.4g}"
+        lines.append(f"  expected {e['metric']} {e['op']} {e['value']:g}{tol} ({e['source']}): "
+                     f"measured {measured}, {verdict}")
+    return "\n".join(lines)
+
+
+def read_summary(run_dir: str | Path) -> dict:
+    """Load ``summary.json`` of a run directory."""
+    with open(Path(run_dir) / "summary.json") as f:
+        return json.load(f)

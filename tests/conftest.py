@@ -1,0 +1,49 @@
+"""Shared fixtures: every test is seeded; real data sets are used where ../shared/data has them."""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(autouse=True)
+def _seed_everything() -> None:
+    random.seed(0)
+    np.random.seed(0)
+    torch.manual_seed(0)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """No test reads or writes the user's cache, and none tries the network."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.setenv("IBKIT_OFFLINE", "1")
+    monkeypatch.delenv("IBKIT_DATA", raising=False)
+
+
+def shared(name: str) -> Path:
+    """The folder of a real data set in ../shared/data, or skip the test."""
+    path = SHARED_DATA / name
+    if not path.is_dir():
+        pytest.skip(f"{path} not present")
+    return path
+
+
+@pytest.fixture
+def mnist_dir() -> Path:
+    return shared("mnist")
+
+
+def cli_env() -> dict[str, str]:
+    """Environment for running the real ``ibkit`` command in a subprocess."""
+    env = dict(os.environ)
+    env["PYTHONWARNINGS"] = "ignore"
+    return env

@@ -1,0 +1,129 @@
+"""The real ``ibkit`` command: run directories, resume after SIGKILL and Ctrl-C, bad input."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from tests.conftest import cli_env
+
+from ibkit.cli import main
+
+IBKIT = [sys.executable, "-m", "ibkit.cli"]
+
+
+def ibkit(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([*IBKIT, *args], capture_output=True, text=True, env=cli_env(),
+                          cwd=cwd, timeout=300)
+
+
+def test_version_and_list():
+    assert ibkit("--version").stdout.strip() == "ibkit, version 0.1.0"
+    out = ibkit("list").stdout
+    assert "demo" in out and "expected: test_acc >= 0.95" in out
+
+
+def test_run_demo_leaves_every_record_and_report_redraws(tmp_path):
+    d = tmp_path / "run"
+    r = ibkit("run", "demo", "--run-dir", str(d), "--set", "train.epochs=3")
+    assert r.returncode == 0, r.stderr
+    for name in ("config.yaml", "metrics.csv", "timing.csv", "summary.json",
+                 "checkpoints/last.pt", "checkpoints/model.pt", "figures/learning_curves.png"):
+        assert (d / name).is_file(), name
+    summary = json.loads((d / "summary.json").read_text())
+    assert summary["status"] == "completed" and summary["epochs_completed"] == 3
+    assert summary["expected"][0]["metric"] == "test_acc"
+    assert "epochs: 3" in (d / "config.yaml").read_text()
+    (d / "figures" / "learning_curves.png").unlink()
+    r = ibkit("report", str(d))
+    assert r.returncode == 0 and (d / "figures" / "learning_curves.png").is_file()
+    assert "preset demo: completed" in r.stdout
+
+
+def _wait_for_rows(metrics: Path, n: int, proc: subprocess.Popen, limit_s: float = 120) -> None:
+    t0 = time.time()
+    while time.time() - t0 < limit_s:
+        if metrics.is_file() and len(metrics.read_text().splitlines()) > n:
+            return
+        assert proc.poll() is None, "run ended before it could be stopped"
+        time.sleep(0.02)
+    raise AssertionError("run too slow")
+
+
+SLOW_DEMO = ["--set", "train.epochs=6", "--set", "train.batch_size=4"]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
+def test_stopped_run_resumes_to_the_same_metrics(tmp_path, sig):
+    ref, cut = tmp_path / "ref", tmp_path / "cut"
+    assert ibkit("run", "demo", "--run-dir", str(ref), *SLOW_DEMO).returncode == 0
+    proc = subprocess.Popen([*IBKIT, "run", "demo", "--run-dir", str(cut), *SLOW_DEMO],
+                            env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    _wait_for_rows(cut / "metrics.csv", 2, proc)
+    time.sleep(0.05)  # somewhere inside an epoch
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    if sig == signal.SIGINT:
+        assert proc.returncode == 130 and "checkpoint written" in err and "--resume" in err
+        assert json.loads((cut / "summary.json").read_text())["status"] == "interrupted"
+    else:
+        assert proc.returncode == -signal.SIGKILL
+    r = ibkit("run", "demo", "--run-dir", str(cut), "--resume")
+    assert r.returncode == 0, r.stderr
+    assert (cut / "metrics.csv").read_text() == (ref / "metrics.csv").read_text()
+
+
+BAD_INPUTS = [
+    (["run", "nope"], r"Unknown preset 'nope'\. Allowed presets: .*demo"),
+    (["run", "demo", "--set", "train.nope=1"], r"Unknown config key 'train.nope'\. Allowed keys:"),
+    (["run", "demo", "--set", "train.epochs=many"], r"'train.epochs' must be an int\. Got 'many'"),
+    (["run", "demo", "--set", "train.epochs=0"], r"'epochs' parameter of TrainConfig must be >= 1"),
+    (["run", "demo", "--set", "train.lr=nan"], r"'lr' parameter of TrainConfig must be finite"),
+    (["run", "demo", "--set", "data.name=imagenet"], r"'name' parameter of DataConfig must be one"),
+    (["run", "demo", "--set", "epochs"], r"--set option must look like key=value"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), BAD_INPUTS)
+def test_bad_input_is_one_line_and_exit_2(args, message, tmp_path):
+    # the click command itself, in-process (a subprocess per case would cost 5 s of imports)
+    r = CliRunner().invoke(main, [*args, "--run-dir", str(tmp_path / "r")])
+    assert r.exit_code == 2
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert re.search(message, r.stderr), r.stderr
+    assert not (tmp_path / "r").exists()
+
+
+def test_bad_input_through_the_real_command(tmp_path):
+    r = ibkit("run", "demo", "--set", "train.epochs=0", "--run-dir", str(tmp_path / "r"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip() == ("Error: The 'epochs' parameter of TrainConfig must be >= 1. "
+                                "Got 0 instead.")
+
+
+def test_missing_data_is_one_line_and_names_the_files(tmp_path):
+    r = ibkit("run", "demo", "--set", "data.name=mnist", "--run-dir", str(tmp_path / "r"),
+              cwd=tmp_path)
+    assert r.returncode == 2 and "train-images-idx3-ubyte.gz" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_existing_run_is_never_overwritten_and_resume_checks_the_preset(tmp_path):
+    d = tmp_path / "run"
+    assert ibkit("run", "demo", "--run-dir", str(d), "--set", "train.epochs=1").returncode == 0
+    before = (d / "metrics.csv").read_text()
+    r = ibkit("run", "demo", "--run-dir", str(d), "--set", "train.epochs=2")
+    assert r.returncode == 2 and "already holds a run" in r.stderr
+    r = ibkit("run", "digits-random-labels", "--run-dir", str(d), "--resume")
+    assert r.returncode == 2 and "belongs to preset 'demo'" in r.stderr
+    assert (d / "metrics.csv").read_text() == before
+    r = ibkit("run", "demo", "--run-dir", str(tmp_path / "none"), "--resume")
+    assert r.returncode == 2 and "holds no run" in r.stderr

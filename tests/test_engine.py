@@ -1,0 +1,126 @@
+"""The training loop: seeds, EMA, schedules, full batch, checkpoints and resume."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+from torch import nn
+
+from ibkit._errors import ConfigError
+from ibkit.data import Dataset, Split, load_digits
+from ibkit.engine import Callback, TrainConfig, Trainer, TrainingInterrupted, seed_everything
+from ibkit.models import MLP
+
+
+def _tiny(n: int = 64) -> Dataset:
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(n, 5, generator=g)
+    y = (x[:, 0] > 0).long()
+    return Dataset("tiny", Split(x, y), Split(x[:16], y[:16]), None, 2)
+
+
+def _fit(cfg: TrainConfig, data: Dataset | None = None, run_dir=None, resume=False,
+         hidden=(8,), **kw):
+    data = data or _tiny()
+    seed_everything(cfg.seed)
+    model = MLP(data.input_dim, hidden, data.n_classes)
+    trainer = Trainer(model, data, cfg, run_dir=run_dir, **kw)
+    return trainer, trainer.fit(resume=resume)
+
+
+def test_same_seed_same_numbers_other_seed_other_numbers():
+    cfg = TrainConfig(epochs=3, batch_size=8, progress=False)
+    _, a = _fit(cfg)
+    _, b = _fit(cfg)
+    _, c = _fit(TrainConfig(epochs=3, batch_size=8, progress=False, seed=1))
+    assert a == b
+    assert a[-1]["train_loss"] != c[-1]["train_loss"]
+
+
+def test_lr_decays_by_factor_every_k_epochs():
+    cfg = TrainConfig(epochs=5, lr=1.0, lr_decay=0.97, lr_decay_every=2, progress=False)
+    _, rows = _fit(cfg)
+    assert [r["lr"] for r in rows] == pytest.approx([1, 1, 0.97, 0.97, 0.97**2])
+
+
+def test_full_batch_takes_one_step_per_epoch():
+    steps = []
+
+    class Count(Callback):
+        def on_batch_end(self, trainer, batch, out):
+            steps.append(batch)
+
+    _fit(TrainConfig(epochs=3, batch_size=0, progress=False), callbacks=[Count()])
+    assert steps == [0, 0, 0]
+
+
+def test_ema_weights_are_the_evaluated_ones_and_bias_corrected():
+    decay = 0.9
+    data = _tiny()
+    seed_everything(0)
+    model = MLP(5, (8,), 2)
+    trainer = Trainer(model, data, TrainConfig(epochs=1, batch_size=16, ema_decay=decay,
+                                               progress=False))
+    snapshots = []
+
+    class Snap(Callback):
+        def on_batch_end(self, trainer, batch, out):
+            snapshots.append(copy.deepcopy(trainer.model.state_dict()))
+
+    trainer.callbacks.append(Snap())
+    trainer.fit()
+    t = len(snapshots)
+    weights = [decay ** (t - 1 - i) * (1 - decay) for i in range(t)]
+    expected = sum(w * s["fc1.weight"] for w, s in zip(weights, snapshots, strict=True)) / (1 - decay**t)
+    evaluated = trainer.eval_model.state_dict()["fc1.weight"]
+    torch.testing.assert_close(evaluated, expected)
+    assert not torch.allclose(evaluated, trainer.model.state_dict()["fc1.weight"])
+    # and evaluation really runs the averaged weights
+    assert trainer.evaluate(data.val) == trainer.evaluate(data.val, trainer.eval_model)
+    assert trainer.evaluate(data.val) != trainer.evaluate(data.val, trainer.model)
+
+
+def test_resume_from_a_checkpoint_matches_an_uninterrupted_run(tmp_path):
+    data = load_digits()
+    full_cfg = TrainConfig(epochs=4, batch_size=32, ema_decay=0.99, lr_decay=0.9, progress=False)
+    _, full = _fit(full_cfg, data)
+    part_cfg = TrainConfig(**{**full_cfg.__dict__, "epochs": 2})
+    _fit(part_cfg, data, run_dir=tmp_path)
+    # a new process would rebuild the model with a different init; resume must not care
+    torch.manual_seed(123)
+    trainer = Trainer(MLP(data.input_dim, (8,), data.n_classes), data, full_cfg, run_dir=tmp_path)
+    resumed = trainer.fit(resume=True)
+    assert resumed == full
+    lines = (tmp_path / "metrics.csv").read_text().splitlines()
+    assert len(lines) == 5
+
+
+def test_interrupt_mid_epoch_writes_a_checkpoint_and_resumes_exactly(tmp_path):
+    data = load_digits()
+    cfg = TrainConfig(epochs=2, batch_size=32, progress=False)
+    _, full = _fit(cfg, data)
+
+    class StopAt(Callback):
+        def on_batch_end(self, trainer, batch, out):
+            if batch == 7 and not trainer.history:
+                trainer._stop_requested = True  # what the SIGINT handler sets
+
+    with pytest.raises(TrainingInterrupted, match="after batch 8.*--resume"):
+        _fit(cfg, data, run_dir=tmp_path, callbacks=[StopAt()])
+    trainer = Trainer(MLP(data.input_dim, (8,), data.n_classes), data, cfg, run_dir=tmp_path)
+    assert trainer.fit(resume=True) == full
+
+
+def test_bad_train_config_is_refused_with_the_standard_message():
+    with pytest.raises(ConfigError, match=r"'lr' parameter of TrainConfig must be > 0.0. Got -1"):
+        Trainer(nn.Linear(5, 2), _tiny(), TrainConfig(lr=-1.0))
+    with pytest.raises(ConfigError, match=r"'optimizer' .* one of \('adam', 'sgd'\)"):
+        Trainer(nn.Linear(5, 2), _tiny(), TrainConfig(optimizer="rmsprop"))
+
+
+def test_a_short_run_on_digits_learns():
+    cfg = TrainConfig(epochs=15, batch_size=32, progress=False)
+    _, rows = _fit(cfg, load_digits(), hidden=(64,))
+    assert rows[-1]["val_acc"] > 0.9

@@ -1,0 +1,34 @@
+"""The public names of each sub-package are pinned: removing one is a breaking change."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+PUBLIC = {
+    "ibkit": ["IbkitError", "__version__"],
+    "ibkit.data": ["DATASETS", "Dataset", "Split", "load_boolean_4bit", "load_cifar10",
+                   "load_dataset", "load_digits", "load_fashion_mnist", "load_mnist",
+                   "load_tishby_12bit", "twelve_bit_task", "with_random_labels"],
+    "ibkit.models": ["MLP"],
+    "ibkit.experiments": ["PRESETS", "Expected", "Preset", "RunDirectory", "resolve_config",
+                          "run"],
+    "ibkit.report": ["format_summary", "render_figures", "read_metrics"],
+}
+
+
+@pytest.mark.parametrize("module", PUBLIC)
+def test_public_names(module):
+    mod = importlib.import_module(module)
+    exported = set(getattr(mod, "__all__", dir(mod)))
+    assert set(PUBLIC[module]) <= exported
+    for name in exported:
+        assert getattr(mod, name) is not None
+
+
+def test_engine_names():
+    from ibkit import engine
+
+    for name in ("Trainer", "TrainConfig", "Callback", "StepOutput", "cross_entropy"):
+        assert hasattr(engine, name)

@@ -32,7 +32,7 @@ def test_version_and_list():
 
 def test_run_demo_leaves_every_record_and_report_redraws(tmp_path):
     d = tmp_path / "run"
-    r = ibkit("run", "demo", "--run-dir", str(d), "--set", "train.epochs=3")
+    r = ibkit("run", "digits-mlp", "--run-dir", str(d), "--set", "train.epochs=3")
     assert r.returncode == 0, r.stderr
     for name in ("config.yaml", "metrics.csv", "timing.csv", "summary.json",
                  "checkpoints/last.pt", "checkpoints/model.pt", "figures/learning_curves.png"):
@@ -44,7 +44,7 @@ def test_run_demo_leaves_every_record_and_report_redraws(tmp_path):
     (d / "figures" / "learning_curves.png").unlink()
     r = ibkit("report", str(d))
     assert r.returncode == 0 and (d / "figures" / "learning_curves.png").is_file()
-    assert "preset demo: completed" in r.stdout
+    assert "preset digits-mlp: completed" in r.stdout
 
 
 def _wait_for_rows(metrics: Path, n: int, proc: subprocess.Popen, limit_s: float = 120) -> None:
@@ -63,8 +63,8 @@ SLOW_DEMO = ["--set", "train.epochs=6", "--set", "train.batch_size=4"]
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
 def test_stopped_run_resumes_to_the_same_metrics(tmp_path, sig):
     ref, cut = tmp_path / "ref", tmp_path / "cut"
-    assert ibkit("run", "demo", "--run-dir", str(ref), *SLOW_DEMO).returncode == 0
-    proc = subprocess.Popen([*IBKIT, "run", "demo", "--run-dir", str(cut), *SLOW_DEMO],
+    assert ibkit("run", "digits-mlp", "--run-dir", str(ref), *SLOW_DEMO).returncode == 0
+    proc = subprocess.Popen([*IBKIT, "run", "digits-mlp", "--run-dir", str(cut), *SLOW_DEMO],
                             env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     _wait_for_rows(cut / "metrics.csv", 2, proc)
@@ -76,19 +76,19 @@ def test_stopped_run_resumes_to_the_same_metrics(tmp_path, sig):
         assert json.loads((cut / "summary.json").read_text())["status"] == "interrupted"
     else:
         assert proc.returncode == -signal.SIGKILL
-    r = ibkit("run", "demo", "--run-dir", str(cut), "--resume")
+    r = ibkit("run", "digits-mlp", "--run-dir", str(cut), "--resume")
     assert r.returncode == 0, r.stderr
     assert (cut / "metrics.csv").read_text() == (ref / "metrics.csv").read_text()
 
 
 BAD_INPUTS = [
     (["run", "nope"], r"Unknown preset 'nope'\. Allowed presets: .*demo"),
-    (["run", "demo", "--set", "train.nope=1"], r"Unknown config key 'train.nope'\. Allowed keys:"),
-    (["run", "demo", "--set", "train.epochs=many"], r"'train.epochs' must be an int\. Got 'many'"),
-    (["run", "demo", "--set", "train.epochs=0"], r"'epochs' parameter of TrainConfig must be >= 1"),
-    (["run", "demo", "--set", "train.lr=nan"], r"'lr' parameter of TrainConfig must be finite"),
-    (["run", "demo", "--set", "data.name=imagenet"], r"'name' parameter of DataConfig must be one"),
-    (["run", "demo", "--set", "epochs"], r"--set option must look like key=value"),
+    (["run", "digits-mlp", "--set", "train.nope=1"], r"Unknown config key 'train.nope'\. Allowed keys:"),
+    (["run", "digits-mlp", "--set", "train.epochs=many"], r"'train.epochs' must be an int\. Got 'many'"),
+    (["run", "digits-mlp", "--set", "train.epochs=0"], r"'epochs' parameter of TrainConfig must be >= 1"),
+    (["run", "digits-mlp", "--set", "train.lr=nan"], r"'lr' parameter of TrainConfig must be finite"),
+    (["run", "digits-mlp", "--set", "data.name=imagenet"], r"'name' parameter of DataConfig must be one"),
+    (["run", "digits-mlp", "--set", "epochs"], r"--set option must look like key=value"),
 ]
 
 
@@ -103,14 +103,14 @@ def test_bad_input_is_one_line_and_exit_2(args, message, tmp_path):
 
 
 def test_bad_input_through_the_real_command(tmp_path):
-    r = ibkit("run", "demo", "--set", "train.epochs=0", "--run-dir", str(tmp_path / "r"))
+    r = ibkit("run", "digits-mlp", "--set", "train.epochs=0", "--run-dir", str(tmp_path / "r"))
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert r.stderr.strip() == ("Error: The 'epochs' parameter of TrainConfig must be >= 1. "
                                 "Got 0 instead.")
 
 
 def test_missing_data_is_one_line_and_names_the_files(tmp_path):
-    r = ibkit("run", "demo", "--set", "data.name=mnist", "--run-dir", str(tmp_path / "r"),
+    r = ibkit("run", "digits-mlp", "--set", "data.name=mnist", "--run-dir", str(tmp_path / "r"),
               cwd=tmp_path)
     assert r.returncode == 2 and "train-images-idx3-ubyte.gz" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
@@ -118,12 +118,12 @@ def test_missing_data_is_one_line_and_names_the_files(tmp_path):
 
 def test_existing_run_is_never_overwritten_and_resume_checks_the_preset(tmp_path):
     d = tmp_path / "run"
-    assert ibkit("run", "demo", "--run-dir", str(d), "--set", "train.epochs=1").returncode == 0
+    assert ibkit("run", "digits-mlp", "--run-dir", str(d), "--set", "train.epochs=1").returncode == 0
     before = (d / "metrics.csv").read_text()
-    r = ibkit("run", "demo", "--run-dir", str(d), "--set", "train.epochs=2")
+    r = ibkit("run", "digits-mlp", "--run-dir", str(d), "--set", "train.epochs=2")
     assert r.returncode == 2 and "already holds a run" in r.stderr
     r = ibkit("run", "digits-random-labels", "--run-dir", str(d), "--resume")
-    assert r.returncode == 2 and "belongs to preset 'demo'" in r.stderr
+    assert r.returncode == 2 and "belongs to preset 'digits-mlp'" in r.stderr
     assert (d / "metrics.csv").read_text() == before
-    r = ibkit("run", "demo", "--run-dir", str(tmp_path / "none"), "--resume")
+    r = ibkit("run", "digits-mlp", "--run-dir", str(tmp_path / "none"), "--resume")
     assert r.returncode == 2 and "holds no run" in r.stderr

@@ -81,6 +81,32 @@ def run_cmd(preset: str, overrides: tuple[str, ...], run_dir: str | None, data_d
     click.echo(format_summary(summary))
 
 
+@main.command("sweep")
+@click.argument("preset")
+@click.option("--param", "params", multiple=True, required=True, metavar="KEY=VALUES",
+              help="Values to sweep: beta=1e-6,1e-5 or beta=logspace(-9,0,10) or linspace(a,b,n) "
+                   "(repeatable: the Cartesian product is run).")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a config value at every point (repeatable).")
+@click.option("--sweep-dir", type=click.Path(file_okay=False), default=None,
+              help="Where the points' run directories go (default sweeps/PRESET).")
+@click.option("--workers", type=click.IntRange(min=1), default=1,
+              help="Points run at once, each in its own process.")
+@_friendly
+def sweep_cmd(preset: str, params: tuple[str, ...], overrides: tuple[str, ...],
+              sweep_dir: str | None, workers: int) -> None:
+    """Run PRESET once per parameter value; finished points are skipped, so re-running resumes.
+
+    Writes SWEEP_DIR/<point>/ (a run directory each), sweep.csv, and for a beta sweep
+    error_vs_beta.png and ib_tradeoff.png (Alemi et al. Fig. 1).
+    """
+    from ibkit.experiments.sweep import run_sweep
+
+    out = sweep_dir or f"sweeps/{preset}"
+    rows = run_sweep(preset, list(params), out, list(overrides), workers)
+    click.echo(f"{len(rows)} point(s) completed; table in {out}/sweep.csv")
+
+
 @main.command("report")
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @_friendly

@@ -6,7 +6,10 @@ from dataclasses import dataclass, field
 
 from ibkit.data import DATASETS
 from ibkit.engine import TrainConfig
-from ibkit.models import ACTIVATIONS
+from ibkit.layers import PRIORS
+from ibkit.models import ACTIVATIONS, EVAL_MODES
+
+MODELS = ("mlp", "vib", "deterministic")
 
 
 @dataclass
@@ -26,11 +29,35 @@ class DataConfig:
 
 @dataclass
 class ModelConfig:
-    """The network: ``mlp`` is Flatten, hidden ``Linear -> activation`` layers, linear output."""
+    """The network.
 
-    name: str = field(default="mlp", metadata={"choices": ("mlp",)})
+    ``mlp``: Flatten, hidden ``Linear -> activation`` layers, linear output.
+    ``vib``: encoder with the ``hidden`` widths, a Gaussian bottleneck of ``bottleneck_dim``
+    (K), a linear decoder (Deep VIB). ``deterministic``: the same shape without noise or KL.
+    The bottleneck fields are used by ``vib`` (``bottleneck_dim`` also by ``deterministic``).
+    """
+
+    name: str = field(default="mlp", metadata={"choices": MODELS})
     hidden: tuple[int, ...] = field(default=(64,), metadata={"min": 1})
     activation: str = field(default="relu", metadata={"choices": tuple(ACTIVATIONS)})
+    bottleneck_dim: int = field(default=256, metadata={"min": 1})
+    prior: str = field(default="standard", metadata={"choices": PRIORS})
+    std_offset: float = 5.0
+    train_samples: int = field(default=1, metadata={"min": 1})
+    eval_samples: int = field(default=12, metadata={"min": 1})
+    eval_mode: str = field(default="average", metadata={"choices": EVAL_MODES})
+
+
+@dataclass
+class ObjectiveConfig:
+    """The VIB objective's weight (VIB convention: small beta = little compression).
+
+    ``beta`` multiplies KL[p(z|x) || r(z)] in J = CE + beta * KL (both in bits);
+    ``beta_warmup_epochs > 0`` ramps beta linearly from 0. Used by ``model.name=vib``.
+    """
+
+    beta: float = field(default=1e-3, metadata={"min": 0.0})
+    beta_warmup_epochs: int = field(default=0, metadata={"min": 0})
 
 
 @dataclass
@@ -40,4 +67,5 @@ class ExperimentConfig:
     preset: str
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
+    objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
     train: TrainConfig = field(default_factory=TrainConfig)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import operator
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from ibkit._errors import ConfigError
 from ibkit.engine import TrainConfig
-from ibkit.experiments.config import DataConfig, ExperimentConfig, ModelConfig
+from ibkit.experiments.config import DataConfig, ExperimentConfig, ModelConfig, ObjectiveConfig
 
 _OPS = {"<=": operator.le, ">=": operator.ge}
 
@@ -47,37 +49,134 @@ class Preset:
     description: str
     make_config: Callable[[], ExperimentConfig]
     expected: tuple[Expected, ...] = ()
+    post: Callable[[Path, ExperimentConfig], dict] | None = None
+    """Extra work after training (a sub-sweep, say); returns entries for the summary."""
 
 
-def _demo() -> ExperimentConfig:
+def _digits_mlp(preset: str = "digits-mlp") -> ExperimentConfig:
     return ExperimentConfig(
-        preset="demo",
+        preset=preset,
         data=DataConfig(name="digits"),
         model=ModelConfig(hidden=(128, 64), activation="relu"),
         train=TrainConfig(epochs=30, batch_size=64, lr=1e-3),
     )
 
 
+DEMO_BETAS = "logspace(-4,0,5)"
+
+
+def _demo_vib_sweep(run_dir: Path, config: ExperimentConfig) -> dict:
+    """The demo's second half: vib-digits at five betas, and the trade-off figure."""
+    from ibkit.experiments.sweep import run_sweep
+
+    sweep_dir = run_dir / "vib-sweep"
+    rows = run_sweep("vib-digits", [f"beta={DEMO_BETAS}"], sweep_dir,
+                     [f"train.device={config.train.device}", "train.epochs=30"], workers=2)
+    for name in ("ib_tradeoff.png", "error_vs_beta.png"):
+        if (sweep_dir / name).is_file():
+            shutil.copyfile(sweep_dir / name, run_dir / "figures" / name)
+    return {"vib_sweep": [{"beta": r["objective.beta"], "test_error_pct": r["test_error_pct"],
+                           "I_ZX_upper_bits": r["test_kl_bits"],
+                           "I_ZY_lower_bits": r["test_izy_lower_bits"]} for r in rows]}
+
+
 def _digits_random_labels() -> ExperimentConfig:
-    config = _demo()
-    config.preset = "digits-random-labels"
+    config = _digits_mlp("digits-random-labels")
     config.data.random_labels = True
     return config
+
+
+def _vib_mnist(preset: str = "vib-mnist", model: str = "vib") -> ExperimentConfig:
+    """The authors' demo set-up: pixels in [-1, 1], Adam(1e-4, 0.5, 0.999), x0.97 every 2
+    epochs, batch 100, 200 epochs, EMA 0.999, beta 1e-3, 12 samples at test time."""
+    return ExperimentConfig(
+        preset=preset,
+        data=DataConfig(name="mnist", scale="symmetric"),
+        model=ModelConfig(name=model, hidden=(1024, 1024), bottleneck_dim=256, eval_samples=12),
+        objective=ObjectiveConfig(beta=1e-3),
+        train=TrainConfig(epochs=200, batch_size=100, lr=1e-4, betas=(0.5, 0.999), lr_decay=0.97,
+                          lr_decay_every=2, ema_decay=0.999),
+    )
+
+
+def _vib_mnist_fast() -> ExperimentConfig:
+    """ibkit's fast schedule: 12 training samples of z, twice the learning rate, 30 epochs."""
+    c = _vib_mnist("vib-mnist-fast")
+    c.model.train_samples = 12
+    c.train.lr, c.train.epochs = 2e-4, 30
+    return c
+
+
+def _vib_mnist_2d() -> ExperimentConfig:
+    """K = 2 for the embedding figure (Alemi et al., Figure 2)."""
+    c = _vib_mnist("vib-mnist-2d")
+    c.model.bottleneck_dim, c.model.train_samples = 2, 12
+    c.train.lr, c.train.epochs = 2e-4, 30
+    return c
+
+
+def _vib_digits() -> ExperimentConfig:
+    """A small VIB on the embedded digits: seconds per run, for sweeps and the demo."""
+    return ExperimentConfig(
+        preset="vib-digits",
+        data=DataConfig(name="digits", scale="symmetric"),
+        model=ModelConfig(name="vib", hidden=(256, 256), bottleneck_dim=32, train_samples=4),
+        objective=ObjectiveConfig(beta=1e-3),
+        train=TrainConfig(epochs=60, batch_size=64, lr=1e-3, betas=(0.5, 0.999), ema_decay=0.99),
+    )
 
 
 PRESETS: dict[str, Preset] = {
     "demo": Preset(
         "demo",
-        "MLP 64-128-64-10 on the embedded 8x8 digits, 30 epochs, under a minute on a CPU",
-        _demo,
+        "MLP 64-128-64-10 on the embedded 8x8 digits, then vib-digits at 5 betas and the "
+        "I(Z;Y)-vs-I(Z;X) trade-off figure; about a minute on 2 CPU cores",
+        lambda: _digits_mlp("demo"),
+        (Expected("test_acc", 0.95, ">=", "ibkit's own run"),),
+        post=_demo_vib_sweep,
+    ),
+    "digits-mlp": Preset(
+        "digits-mlp",
+        "MLP 64-128-64-10 on the embedded 8x8 digits, 30 epochs, seconds on a CPU",
+        _digits_mlp,
         (Expected("test_acc", 0.95, ">=", "ibkit's own run"),),
     ),
     "digits-random-labels": Preset(
         "digits-random-labels",
-        "the demo with labels drawn independently of the inputs: nothing to learn "
+        "digits-mlp with labels drawn independently of the inputs: nothing to learn "
         "(Herwana & Kadian's zero-information sanity run)",
         _digits_random_labels,
         (Expected("test_acc", 0.2, "<=", "chance is 0.1"),),
+    ),
+    "vib-mnist": Preset(
+        "vib-mnist",
+        "Deep VIB on MNIST as in the authors' demo (784-1024-1024-2x256, beta 1e-3, 200 epochs)",
+        _vib_mnist,
+        (Expected("test_error_pct", 1.13, "~", "Alemi et al. 2017 Table 1; demo run 1.21", 0.15),),
+    ),
+    "deterministic-mnist": Preset(
+        "deterministic-mnist",
+        "the same network without noise or KL, same schedule (the paper's baseline)",
+        lambda: _vib_mnist("deterministic-mnist", "deterministic"),
+        (Expected("test_error_pct", 1.38, "~", "Alemi et al. 2017 Table 1", 0.15),),
+    ),
+    "vib-mnist-fast": Preset(
+        "vib-mnist-fast",
+        "Deep VIB on MNIST in 30 epochs: 12 training samples of z, lr 2e-4",
+        _vib_mnist_fast,
+        (Expected("test_error_pct", 1.25, "<=", "issue target; paper 1.13 in 200 epochs"),),
+    ),
+    "vib-mnist-2d": Preset(
+        "vib-mnist-2d",
+        "Deep VIB on MNIST with K = 2, for the 2-D embedding figure (Alemi et al. Fig. 2)",
+        _vib_mnist_2d,
+        (Expected("test_error_pct", 5.0, "<=", "ibkit's target for K = 2"),),
+    ),
+    "vib-digits": Preset(
+        "vib-digits",
+        "Deep VIB on the embedded digits (256-256-2x32), seconds per run: sweeps and the demo",
+        _vib_digits,
+        (Expected("test_error_pct", 5.0, "<=", "ibkit's own run"),),
     ),
 }
 

@@ -7,18 +7,20 @@ import time
 from pathlib import Path
 from typing import Any
 
+import torch
 from torch import nn
 
 import ibkit
 from ibkit._config import apply_override, validate
 from ibkit._errors import ConfigError
 from ibkit._io import save_torch, write_json, write_text
-from ibkit.data import Dataset, load_dataset
-from ibkit.engine import Trainer, TrainingInterrupted, seed_everything
-from ibkit.experiments.config import ExperimentConfig
+from ibkit.data import Dataset, Split, load_dataset
+from ibkit.engine import Objective, Trainer, TrainingInterrupted, cross_entropy, seed_everything
+from ibkit.experiments.config import MODELS, ExperimentConfig
 from ibkit.experiments.presets import Preset, get_preset
 from ibkit.experiments.rundir import RunDirectory
-from ibkit.models import MLP
+from ibkit.models import MLP, DeterministicClassifier, VIBClassifier
+from ibkit.objectives import BetaSchedule, VIBObjective, label_entropy_bits
 
 
 def resolve_config(
@@ -49,7 +51,23 @@ def build_model(config: ExperimentConfig, data: Dataset) -> nn.Module:
     m = config.model
     if m.name == "mlp":
         return MLP(data.input_dim, m.hidden, data.n_classes, m.activation)
-    raise ConfigError(f"The 'model.name' parameter must be 'mlp'. Got {m.name!r} instead.")
+    if m.name == "vib":
+        return VIBClassifier(data.input_dim, m.hidden, m.bottleneck_dim, data.n_classes, m.prior,
+                             m.std_offset, m.train_samples, m.eval_samples, m.eval_mode,
+                             m.activation)
+    if m.name == "deterministic":
+        return DeterministicClassifier(data.input_dim, m.hidden, m.bottleneck_dim,
+                                       data.n_classes, m.activation)
+    raise ConfigError(f"The 'model.name' parameter must be one of {MODELS}. Got {m.name!r}.")
+
+
+def build_objective(config: ExperimentConfig, data: Dataset) -> Objective:
+    """The VIB objective for ``model.name=vib`` (H(Y) from the training labels), else cross-entropy."""
+    if config.model.name != "vib":
+        return cross_entropy
+    o = config.objective
+    h_y = label_entropy_bits(data.train.y, data.n_classes)
+    return VIBObjective(BetaSchedule(o.beta, o.beta_warmup_epochs), h_y)
 
 
 def final_metrics(row: dict[str, float]) -> dict[str, float]:
@@ -61,7 +79,8 @@ def final_metrics(row: dict[str, float]) -> dict[str, float]:
     return out
 
 
-def write_summary(rd: RunDirectory, preset: Preset, trainer: Trainer, status: str) -> dict:
+def write_summary(rd: RunDirectory, preset: Preset, trainer: Trainer, status: str,
+                  extras: dict | None = None) -> dict:
     """Write ``summary.json`` (final metrics, expected vs measured) and ``timing.csv``."""
     final = final_metrics(trainer.history[-1]) if trainer.history else {}
     expected = []
@@ -73,12 +92,24 @@ def write_summary(rd: RunDirectory, preset: Preset, trainer: Trainer, status: st
         "preset": preset.name, "status": status, "ibkit_version": ibkit.__version__,
         "epochs_completed": len(trainer.history), "epochs_planned": trainer.config.epochs,
         "train_seconds": round(sum(trainer.epoch_seconds), 3),
-        "device": str(trainer.device), "final": final, "expected": expected,
+        "device": str(trainer.device), "final": final, "expected": expected, **(extras or {}),
     }
     write_json(rd.summary_path, summary)
     write_text(rd.path / "timing.csv", "epoch,seconds\n" + "".join(
         f"{i + 1},{s:.4f}\n" for i, s in enumerate(trainer.epoch_seconds)))
     return summary
+
+
+@torch.no_grad()
+def write_embedding(path: Path, model: VIBClassifier, split: Split, device: torch.device,
+                   n: int = 2000) -> None:
+    """Encoder means and stds of the first ``n`` examples of ``split`` as a CSV (K = 2 runs)."""
+    model.eval()
+    x, y = split.x[:n].to(device), split.y[:n]
+    mean, std = model.bottleneck.encode(model.encoder(x))
+    rows = torch.cat([mean.cpu(), std.cpu(), y.unsqueeze(1).float()], 1)
+    write_text(path, "mean1,mean2,std1,std2,label\n" + "".join(
+        f"{a:.6g},{b:.6g},{c:.6g},{d:.6g},{int(e)}\n" for a, b, c, d, e in rows.tolist()))
 
 
 def run(
@@ -109,7 +140,7 @@ def run(
                         config.data.split_seed, config.data.random_labels)
     seed_everything(config.train.seed)
     model = build_model(config, data)
-    trainer = Trainer(model, data, config.train, run_dir=rd.path)
+    trainer = Trainer(model, data, config.train, build_objective(config, data), run_dir=rd.path)
     from_checkpoint = resume and (rd.checkpoints / "last.pt").is_file()
     try:
         trainer.fit(resume=from_checkpoint)
@@ -117,7 +148,10 @@ def run(
         write_summary(rd, preset, trainer, "interrupted")
         raise
     save_torch(trainer.eval_model.state_dict(), rd.checkpoints / "model.pt")
+    if isinstance(model, VIBClassifier) and model.bottleneck.dim == 2 and data.test is not None:
+        write_embedding(rd.path / "embedding.csv", trainer.eval_model, data.test, trainer.device)
     from ibkit.report import render_figures
 
     render_figures(rd.path)
-    return write_summary(rd, preset, trainer, "completed")
+    extras = preset.post(rd.path, config) if preset.post else {}
+    return write_summary(rd, preset, trainer, "completed", extras)

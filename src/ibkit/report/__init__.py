@@ -2,13 +2,29 @@
 
 from ibkit.report.figures import (
     learning_curves_figure,
+    plot_bounds,
     plot_metric,
     read_metrics,
     render_figures,
 )
 from ibkit.report.summary import format_summary, read_summary
+from ibkit.report.vib_figures import (
+    plot_embedding,
+    plot_error_vs_beta,
+    plot_ib_tradeoff,
+    read_table,
+    render_embedding,
+    render_sweep_figures,
+)
 
 __all__ = [
+    "plot_bounds",
+    "plot_embedding",
+    "plot_error_vs_beta",
+    "plot_ib_tradeoff",
+    "read_table",
+    "render_embedding",
+    "render_sweep_figures",
     "format_summary",
     "learning_curves_figure",
     "plot_metric",

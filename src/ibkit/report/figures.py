@@ -48,14 +48,35 @@ def plot_metric(rows: list[dict[str, float]], metric: str, ax: Axes | None = Non
     return ax
 
 
+def plot_bounds(rows: list[dict[str, float]], ax: Axes | None = None, split: str = "val") -> Axes:
+    """The VIB bounds per epoch in bits: I(Z;X) upper (mean KL) and I(Z;Y) lower (H(Y) - CE)."""
+    ax = _new_axes(ax)
+    epochs = [r["epoch"] for r in rows]
+    ax.plot(epochs, [r[f"{split}_kl_bits"] for r in rows], "-", label="I(Z;X) upper bound")
+    ax.set_yscale("log")
+    ax.set_ylabel("I(Z;X) upper bound (bits)")
+    twin = ax.twinx()
+    twin.plot(epochs, [r[f"{split}_izy_lower_bits"] for r in rows], "-", color="C1",
+              label="I(Z;Y) lower bound")
+    twin.set_ylabel("I(Z;Y) lower bound (bits)", color="C1")
+    ax.set_xlabel("epoch")
+    ax.set_title(f"bounds on the {split} set")
+    ax.grid(alpha=0.3)
+    return ax
+
+
 def learning_curves_figure(rows: list[dict[str, float]], title: str = "") -> Figure:
-    """Loss and error (per cent, log scale) per epoch for train, validation and test."""
-    fig = Figure(figsize=(10, 3.8), layout="constrained")
-    ax_loss, ax_err = fig.subplots(1, 2)
-    plot_metric(rows, "loss", ax_loss, label="loss (objective)")
+    """Loss and error (per cent, log scale) per epoch for train, validation and test; for a VIB
+    run, a third panel with both information bounds per epoch."""
+    vib = bool(rows) and "val_kl_bits" in rows[0]
+    fig = Figure(figsize=(15 if vib else 10, 3.8), layout="constrained")
+    axes = fig.subplots(1, 3 if vib else 2)
+    plot_metric(rows, "loss", axes[0], label="loss (objective)")
     error_rows = [{k: (1 - v if k.endswith("_acc") else v) for k, v in r.items()} for r in rows]
-    plot_metric(error_rows, "acc", ax_err, scale=100.0, label="error (%)")
-    ax_err.set_yscale("log")
+    plot_metric(error_rows, "acc", axes[1], scale=100.0, label="error (%)")
+    axes[1].set_yscale("log")
+    if vib:
+        plot_bounds(rows, axes[2])
     fig.suptitle(title)
     return fig
 
@@ -68,4 +89,6 @@ def render_figures(run_dir: str | Path) -> list[Path]:
     out.mkdir(exist_ok=True)
     path = out / "learning_curves.png"
     learning_curves_figure(rows, title=run_dir.name).savefig(path, dpi=120)
-    return [path]
+    from ibkit.report.vib_figures import render_embedding
+
+    return [path, *render_embedding(run_dir)]

@@ -1,0 +1,129 @@
+"""Losses and their information bounds, in bits at the boundary.
+
+Deep VIB (Alemi et al. 2017) minimises, per batch, in bits (the authors' demo divides
+by ln 2):
+
+    J = (1/N) sum_n E_eps[-log2 q(y_n | z)] + beta * KL[p(z|x_n) || r(z)] / ln 2
+
+**Beta convention (VIB):** beta weights the compression term, so *small beta = little
+compression*. This is the opposite of the iterative IB's beta (Tishby et al. 1999),
+where large beta keeps more information.
+
+The parts are bounds: mean KL >= I(Z;X) (upper bound), and
+H(Y) - E[-log2 q(y|z)] <= I(Z;Y) (lower bound), with H(Y) from the label frequencies.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ibkit._errors import param_error
+from ibkit.engine import StepOutput
+
+LN2 = math.log(2.0)
+
+
+def check_beta(beta: float, owner: str = "the VIB objective") -> float:
+    """Return ``beta`` as a float if it is finite and >= 0; ConfigError otherwise."""
+    if not isinstance(beta, (int, float)) or not math.isfinite(beta) or beta < 0:
+        raise param_error("beta", owner, "a finite float >= 0", beta)
+    return float(beta)
+
+
+def label_entropy_bits(y: torch.Tensor, n_classes: int | None = None) -> float:
+    """H(Y) in bits from the label frequencies of ``y`` (integer labels, ``(n,)``).
+
+    Example:
+        >>> label_entropy_bits(torch.tensor([0, 1, 0, 1]))
+        1.0
+    """
+    p = torch.bincount(y, minlength=n_classes or 0).double() / len(y)
+    p = p[p > 0]
+    return float(-(p * p.log2()).sum())
+
+
+@dataclass
+class VIBLoss:
+    """The VIB loss and its parts, all in bits (per example, batch means).
+
+    Attributes:
+        loss_bits: J = class_loss_bits + beta * kl_bits (what is minimised).
+        class_loss_bits: E_eps[-log2 q(y|z)].
+        kl_bits: mean KL[p(z|x) || r(z)], the upper bound on I(Z;X).
+        izy_lower_bits: H(Y) - class_loss_bits, the lower bound on I(Z;Y).
+    """
+
+    loss_bits: torch.Tensor
+    class_loss_bits: torch.Tensor
+    kl_bits: torch.Tensor
+    izy_lower_bits: torch.Tensor
+
+
+def vib_loss(logits: torch.Tensor, y: torch.Tensor, kl_nats: torch.Tensor, beta: float,
+             label_entropy: float) -> VIBLoss:
+    """Deep VIB's J in bits from per-sample logits ``(S, B, C)`` and per-example KL ``(B,)`` nats.
+
+    The class loss averages the cross-entropy over the S samples of z (the Monte Carlo
+    estimate of E_eps[-log q(y|z)]), then over the batch.
+    """
+    s, b, c = logits.shape
+    ce_nats = F.cross_entropy(logits.reshape(s * b, c), y.repeat(s))
+    class_bits, kl_bits = ce_nats / LN2, kl_nats.mean() / LN2
+    return VIBLoss(class_bits + beta * kl_bits, class_bits, kl_bits, label_entropy - class_bits)
+
+
+class BetaSchedule:
+    """beta per epoch: constant, or a linear warm-up from 0 over ``warmup_epochs``.
+
+    Args:
+        beta: the final beta (VIB convention: small = little compression), finite and >= 0.
+        warmup_epochs: 0 for a constant beta; else beta * min(1, (epoch + 1) / warmup_epochs).
+    """
+
+    def __init__(self, beta: float, warmup_epochs: int = 0) -> None:
+        self.beta = check_beta(beta)
+        if warmup_epochs < 0:
+            raise param_error("warmup_epochs", "BetaSchedule", "an int >= 0", warmup_epochs)
+        self.warmup_epochs = warmup_epochs
+
+    def __call__(self, epoch: int) -> float:
+        """beta during 0-based ``epoch``."""
+        if self.warmup_epochs == 0:
+            return self.beta
+        return self.beta * min(1.0, (epoch + 1) / self.warmup_epochs)
+
+
+class VIBObjective:
+    """The engine objective for :class:`ibkit.models.VIBClassifier`: J in bits, bounds as metrics.
+
+    Args:
+        beta: a float or a :class:`BetaSchedule`.
+        label_entropy: H(Y) in bits (:func:`label_entropy_bits` of the training labels).
+
+    Metrics reported per batch: ``class_loss_bits``, ``kl_bits`` (upper bound on I(Z;X)),
+    ``izy_lower_bits`` (lower bound on I(Z;Y)) and ``beta``.
+    """
+
+    def __init__(self, beta: float | BetaSchedule, label_entropy: float) -> None:
+        self.schedule = beta if isinstance(beta, BetaSchedule) else BetaSchedule(beta)
+        self.label_entropy = float(label_entropy)
+        self.beta = self.schedule(0)
+
+    def on_epoch_start(self, epoch: int) -> None:
+        """Move beta along its schedule."""
+        self.beta = self.schedule(epoch)
+
+    def __call__(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> StepOutput:
+        """One batch: forward, J in bits, and the bounds."""
+        out = model(x)
+        parts = vib_loss(out.logits, y, out.bottleneck.kl_nats, self.beta, self.label_entropy)
+        metrics = {"class_loss_bits": parts.class_loss_bits.detach(),
+                   "kl_bits": parts.kl_bits.detach(),
+                   "izy_lower_bits": parts.izy_lower_bits.detach(),
+                   "beta": torch.tensor(self.beta)}
+        return StepOutput(parts.loss_bits, out.log_probs, metrics)

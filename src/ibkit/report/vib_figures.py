@@ -1,0 +1,122 @@
+"""Figures of Deep VIB: the trade-off over a beta sweep (Alemi et al. Fig. 1) and 2-D embeddings
+(Fig. 2). Axes in, artists out."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.axes import Axes
+from matplotlib.colors import LogNorm
+from matplotlib.figure import Figure
+from matplotlib.patches import Ellipse
+
+
+def _axes(ax: Axes | None, size: tuple[float, float] = (5, 4)) -> Axes:
+    return Figure(figsize=size, layout="constrained").add_subplot() if ax is None else ax
+
+
+def read_table(path: str | Path) -> list[dict[str, float | str]]:
+    """Read a CSV, converting numeric cells to floats."""
+    def cell(v: str) -> float | str:
+        try:
+            return float(v)
+        except ValueError:
+            return v
+
+    with open(path, newline="") as f:
+        return [{k: cell(v) for k, v in r.items()} for r in csv.DictReader(f)]
+
+
+def plot_error_vs_beta(rows: list[dict], ax: Axes | None = None, key: str = "objective.beta"
+                       ) -> Axes:
+    """Test (and validation) error in per cent against beta on a log axis."""
+    ax = _axes(ax)
+    rows = sorted(rows, key=lambda r: r[key])
+    beta = [r[key] for r in rows]
+    for split, style in (("test", "o-"), ("val", "s--")):
+        if rows and f"{split}_error_pct" in rows[0]:
+            ax.plot(beta, [r[f"{split}_error_pct"] for r in rows], style, label=split)
+    ax.set_xscale("log")
+    ax.set_xlabel("beta (VIB: larger = more compression)")
+    ax.set_ylabel("error (%)")
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False)
+    return ax
+
+
+def plot_ib_tradeoff(rows: list[dict], ax: Axes | None = None, key: str = "objective.beta",
+                     split: str = "test") -> Axes:
+    """I(Z;Y) lower bound against I(Z;X) upper bound (bits), one point per beta (Alemi Fig. 1)."""
+    ax = _axes(ax)
+    rows = sorted(rows, key=lambda r: r[key])
+    x = [r[f"{split}_kl_bits"] for r in rows]
+    y = [r[f"{split}_izy_lower_bits"] for r in rows]
+    betas = [max(r[key], 1e-12) for r in rows]
+    h_y = rows[0][f"{split}_izy_lower_bits"] + rows[0][f"{split}_class_loss_bits"] if rows else 0
+    ax.axhline(h_y, ls="--", color="0.5", lw=1, label=f"H(Y) = {h_y:.2f} bits")
+    ax.legend(frameon=False, loc="lower right")
+    ax.plot(x, y, "-", color="0.7", zorder=1)
+    art = ax.scatter(x, y, c=betas, norm=LogNorm(), cmap="viridis", zorder=2)
+    ax.figure.colorbar(art, ax=ax, label="beta")
+    ax.set_xscale("log")
+    ax.set_xlabel("I(Z;X) upper bound: mean KL (bits)")
+    ax.set_ylabel("I(Z;Y) lower bound: H(Y) - CE (bits)")
+    ax.set_title(f"information trade-off over beta ({split} set)")
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def plot_embedding(mean: np.ndarray, std: np.ndarray, labels: np.ndarray, ax: Axes | None = None,
+                   max_points: int = 1000) -> Axes:
+    """2-D latent means with one-sigma ellipses, coloured by class (Alemi et al. Fig. 2).
+
+    Args:
+        mean, std: ``(n, 2)`` encoder means and standard deviations.
+        labels: ``(n,)`` integer classes.
+    """
+    ax = _axes(ax, (5.5, 5))
+    cmap = colormaps["tab10"]
+    for m, s, c in zip(mean[:max_points], std[:max_points], labels[:max_points], strict=True):
+        ax.add_patch(Ellipse(m, 2 * s[0], 2 * s[1], color=cmap(int(c) % 10), alpha=0.15, lw=0))
+    ax.scatter(mean[:max_points, 0], mean[:max_points, 1], c=[cmap(int(c) % 10) for c in
+               labels[:max_points]], s=4)
+    for c in np.unique(labels):
+        centre = mean[labels == c].mean(0)
+        ax.annotate(str(int(c)), centre, fontsize=12, weight="bold", ha="center")
+    ax.set_xlabel("z1")
+    ax.set_ylabel("z2")
+    ax.set_title("latent means and one-sigma ellipses")
+    ax.set_aspect("equal", adjustable="datalim")
+    return ax
+
+
+def render_sweep_figures(sweep_dir: str | Path) -> list[Path]:
+    """Draw ``error_vs_beta.png`` and ``ib_tradeoff.png`` from ``sweep.csv`` where beta was swept."""
+    sweep_dir = Path(sweep_dir)
+    rows = read_table(sweep_dir / "sweep.csv")
+    if not rows or "objective.beta" not in rows[0]:
+        return []
+    out = []
+    for name, draw in (("error_vs_beta.png", plot_error_vs_beta),
+                       ("ib_tradeoff.png", plot_ib_tradeoff)):
+        ax = draw(rows)
+        ax.figure.savefig(sweep_dir / name, dpi=120)
+        out.append(sweep_dir / name)
+    return out
+
+
+
+def render_embedding(run_dir: str | Path) -> list[Path]:
+    """Draw ``figures/embedding.png`` from a run's ``embedding.csv`` (written when K = 2)."""
+    run_dir = Path(run_dir)
+    path = run_dir / "embedding.csv"
+    if not path.is_file():
+        return []
+    t = np.loadtxt(path, delimiter=",", skiprows=1)  # mean1, mean2, std1, std2, label
+    ax = plot_embedding(t[:, :2], t[:, 2:4], t[:, 4].astype(int))
+    out = run_dir / "figures" / "embedding.png"
+    ax.figure.savefig(out, dpi=120)
+    return [out]

@@ -1,0 +1,44 @@
+"""The VIB loss in bits, its bounds, beta validation and schedules."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from ibkit._errors import ConfigError
+from ibkit.objectives import BetaSchedule, VIBObjective, label_entropy_bits, vib_loss
+
+
+def test_loss_parts_are_in_bits_and_add_up():
+    logits = torch.randn(3, 8, 4)
+    y = torch.randint(0, 4, (8,))
+    kl = torch.rand(8) * 5
+    parts = vib_loss(logits, y, kl, beta=0.1, label_entropy=2.0)
+    ce_nats = torch.stack([F.cross_entropy(logits[s], y) for s in range(3)]).mean()
+    torch.testing.assert_close(parts.class_loss_bits, ce_nats / math.log(2))
+    torch.testing.assert_close(parts.kl_bits, kl.mean() / math.log(2))
+    torch.testing.assert_close(parts.loss_bits, parts.class_loss_bits + 0.1 * parts.kl_bits)
+    torch.testing.assert_close(parts.izy_lower_bits, 2.0 - parts.class_loss_bits)
+
+
+def test_label_entropy():
+    assert label_entropy_bits(torch.tensor([0, 1, 2, 3])) == pytest.approx(2.0)
+    assert label_entropy_bits(torch.tensor([1, 1, 1])) == pytest.approx(0.0)
+
+
+@pytest.mark.parametrize("beta", [-1e-3, float("nan"), float("inf")])
+def test_beta_must_be_finite_and_non_negative(beta):
+    with pytest.raises(ConfigError, match=r"'beta' parameter .* must be a finite float >= 0"):
+        VIBObjective(beta, 1.0)
+
+
+def test_linear_warmup():
+    s = BetaSchedule(1e-2, warmup_epochs=4)
+    assert [s(e) for e in range(6)] == pytest.approx([2.5e-3, 5e-3, 7.5e-3, 1e-2, 1e-2, 1e-2])
+    assert BetaSchedule(3e-3)(100) == 3e-3
+    obj = VIBObjective(s, 1.0)
+    obj.on_epoch_start(1)
+    assert obj.beta == pytest.approx(5e-3)

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from ibkit.data import Dataset, Split
-from ibkit.engine import Trainer, TrainConfig
+from ibkit.engine import TrainConfig, Trainer
 from ibkit.models import DeterministicClassifier, VIBClassifier
 from ibkit.objectives import VIBObjective
 

@@ -11,10 +11,16 @@ PUBLIC = {
     "ibkit.data": ["DATASETS", "Dataset", "Split", "load_boolean_4bit", "load_cifar10",
                    "load_dataset", "load_digits", "load_fashion_mnist", "load_mnist",
                    "load_tishby_12bit", "twelve_bit_task", "with_random_labels"],
-    "ibkit.models": ["MLP"],
     "ibkit.experiments": ["PRESETS", "Expected", "Preset", "RunDirectory", "resolve_config",
                           "run"],
-    "ibkit.report": ["format_summary", "render_figures", "read_metrics"],
+    "ibkit.report": ["format_summary", "render_figures", "read_metrics", "plot_ib_tradeoff",
+                     "plot_embedding", "render_sweep_figures"],
+    "ibkit.layers": ["VariationalBottleneck", "GaussianDropoutBottleneck", "BottleneckOutput"],
+    "ibkit.models": ["MLP", "VIBClassifier", "DeterministicClassifier"],
+    "ibkit.estimators": ["Estimate", "MIEstimator", "BinningEstimator", "KDEEstimator",
+                         "KSGEstimator", "MixedKNNEstimator", "GaussianEstimator",
+                         "DiscreteEstimator", "NeuralEstimator", "VariationalBounds",
+                         "mutual_information", "kde_bounds_nats"],
 }
 
 

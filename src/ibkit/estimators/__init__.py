@@ -1,0 +1,87 @@
+"""Mutual-information estimators behind one interface: ``estimate(x, y) -> Estimate`` in bits.
+
+| method | class | x, y | kind |
+|---|---|---|---|
+| ``binning`` | :class:`BinningEstimator` | any; y labels or binned | estimate (plug-in) |
+| ``kde`` | :class:`KDEEstimator` | x continuous, y labels (``arange(n)`` for I(X;T)) | upper/lower bound |
+| ``ksg`` | :class:`KSGEstimator` | both continuous | estimate |
+| ``knn-mixed`` | :class:`MixedKNNEstimator` | x continuous, y labels | estimate |
+| ``gaussian`` | :class:`GaussianEstimator` | both continuous | estimate (Gaussian plug-in) |
+| ``discrete`` | :class:`DiscreteEstimator` | both integer | estimate (plug-in) |
+| ``neural`` | :class:`NeuralEstimator` | any | lower bound |
+| ``variational`` | :class:`VariationalBounds` | VIB model, y labels | upper/lower bound |
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ibkit._errors import param_error
+from ibkit.estimators.base import KINDS, ArrayLike, Estimate, MIEstimator
+from ibkit.estimators.binning import BinningEstimator, entropy_bits, plugin_mi_bits
+from ibkit.estimators.exact import (
+    DiscreteEstimator,
+    GaussianEstimator,
+    discrete_mi_bits,
+    gaussian_mi_bits,
+)
+from ibkit.estimators.kde import KDEEstimator, kde_bounds_nats
+from ibkit.estimators.knn import KSGEstimator, MixedKNNEstimator
+from ibkit.estimators.neural import NeuralEstimator
+from ibkit.estimators.variational import VariationalBounds
+
+ESTIMATORS: dict[str, type[MIEstimator]] = {
+    "binning": BinningEstimator,
+    "kde": KDEEstimator,
+    "ksg": KSGEstimator,
+    "knn-mixed": MixedKNNEstimator,
+    "gaussian": GaussianEstimator,
+    "discrete": DiscreteEstimator,
+    "neural": NeuralEstimator,
+    "variational": VariationalBounds,
+}
+
+
+def make_estimator(method: str, **params: Any) -> MIEstimator:
+    """The estimator called ``method`` (a key of :data:`ESTIMATORS`) with ``params``."""
+    if method not in ESTIMATORS:
+        raise param_error("method", "mutual_information", f"one of {tuple(ESTIMATORS)}", method)
+    try:
+        return ESTIMATORS[method](**params)
+    except TypeError as e:
+        raise param_error("params", f"the '{method}' estimator", "its keyword arguments",
+                          str(e)) from None
+
+
+def mutual_information(x: ArrayLike, y: ArrayLike, method: str = "ksg", **params: Any) -> Estimate:
+    """One-off I(x; y) in bits with the estimator ``method``.
+
+    Example:
+        >>> import numpy as np
+        >>> mutual_information(np.array([0, 0, 1, 1]), np.array([0, 0, 1, 1]), "discrete").value_bits
+        1.0
+    """
+    return make_estimator(method, **params).estimate(x, y)
+
+
+__all__ = [
+    "ESTIMATORS",
+    "KINDS",
+    "BinningEstimator",
+    "DiscreteEstimator",
+    "Estimate",
+    "GaussianEstimator",
+    "KDEEstimator",
+    "KSGEstimator",
+    "MIEstimator",
+    "MixedKNNEstimator",
+    "NeuralEstimator",
+    "VariationalBounds",
+    "discrete_mi_bits",
+    "entropy_bits",
+    "gaussian_mi_bits",
+    "kde_bounds_nats",
+    "make_estimator",
+    "mutual_information",
+    "plugin_mi_bits",
+]

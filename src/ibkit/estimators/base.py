@@ -1,0 +1,137 @@
+"""The one interface of every mutual-information estimator.
+
+Each estimator is an object configured by keyword arguments (stored unmodified, as in
+scikit-learn) and answers ``estimate(x, y) -> Estimate``: I(X;Y) in **bits**, whether
+the number is an estimate, an upper bound or a lower bound, and a standard error
+where one exists.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from ibkit._errors import param_error
+
+KINDS = ("estimate", "upper_bound", "lower_bound")
+LN2 = math.log(2.0)
+ArrayLike = np.ndarray | torch.Tensor
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A mutual-information value in bits and what kind of number it is.
+
+    Attributes:
+        value_bits: the value, in bits.
+        kind: ``"estimate"``, ``"upper_bound"`` or ``"lower_bound"``.
+        stderr_bits: standard error in bits where the method gives one, else None.
+        method: the estimator's name.
+        details: parameters used and any warnings raised.
+    """
+
+    value_bits: float
+    kind: str
+    method: str
+    stderr_bits: float | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"Estimate.kind must be one of {KINDS}. Got {self.kind!r}.")
+
+    @property
+    def value_nats(self) -> float:
+        """The value in nats."""
+        return self.value_bits * LN2
+
+    def __float__(self) -> float:
+        return self.value_bits
+
+
+class MIEstimator:
+    """Base of all estimators: ``estimate(x, y) -> Estimate``.
+
+    Subclasses implement ``_estimate(x, y)`` on validated inputs and declare
+    ``y_kind``: ``"any"``, ``"discrete"`` (integer labels) or ``"continuous"``.
+    """
+
+    name = "estimator"
+    y_kind = "any"
+    min_samples = 2
+
+    def get_params(self) -> dict[str, Any]:
+        """The constructor's keyword arguments, as stored."""
+        return {k: v for k, v in vars(self).items() if not k.endswith("_")}
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({params})"
+
+    def estimate(self, x: ArrayLike, y: ArrayLike) -> Estimate:
+        """I(x; y) in bits.
+
+        Args:
+            x: ``(n_samples, dim_x)`` (or ``(n_samples,)``) real values.
+            y: ``(n_samples, dim_y)`` real values, or ``(n_samples,)`` integer labels.
+        """
+        x = as_2d(x, "x", type(self).__name__)
+        y = check_y(y, len(x), self.y_kind, type(self).__name__)
+        if len(x) < self.min_samples:
+            raise param_error("x", type(self).__name__,
+                              f"an array with at least {self.min_samples} samples", f"{len(x)} samples")
+        return self._estimate(x, y)
+
+    def _estimate(self, x: torch.Tensor, y: torch.Tensor) -> Estimate:
+        raise NotImplementedError
+
+
+def _to_tensor(a: ArrayLike, name: str, owner: str) -> torch.Tensor:
+    if isinstance(a, torch.Tensor):
+        return a.detach()
+    if isinstance(a, np.ndarray):
+        return torch.from_numpy(np.ascontiguousarray(a))
+    raise param_error(name, owner, "a numpy array or torch tensor", type(a).__name__)
+
+
+def as_2d(a: ArrayLike, name: str, owner: str) -> torch.Tensor:
+    """Validate a real array and return it as a float64 tensor ``(n, dim)``."""
+    t = _to_tensor(a, name, owner)
+    if t.dim() == 1:
+        t = t.unsqueeze(1)
+    if t.dim() != 2 or t.shape[0] == 0:
+        raise param_error(name, owner, "an array of shape (n_samples, dim)", f"shape {tuple(t.shape)}")
+    t = t.to(torch.float64)
+    if not torch.isfinite(t).all():
+        raise param_error(name, owner, "finite (no NaN or infinity)",
+                          f"{int((~torch.isfinite(t)).sum())} non-finite values")
+    return t
+
+
+def is_integer_labels(t: torch.Tensor) -> bool:
+    """Whether ``t`` is one-dimensional with integer values (any dtype)."""
+    if t.dim() != 1:
+        return False
+    if not t.dtype.is_floating_point:
+        return True
+    return bool(torch.isfinite(t).all() and (t == t.round()).all())
+
+
+def check_y(y: ArrayLike, n: int, kind: str, owner: str) -> torch.Tensor:
+    """Validate ``y`` against ``n`` samples and the estimator's ``kind`` of y."""
+    t = _to_tensor(y, "y", owner)
+    if len(t) != n:
+        raise param_error("y", owner, f"an array with as many samples as x ({n})",
+                          f"{len(t)} samples")
+    if kind == "discrete":
+        if not is_integer_labels(t):
+            raise param_error("y", owner, "integer class labels of shape (n_samples,)",
+                              f"dtype {t.dtype}, shape {tuple(t.shape)}")
+        return t.long()
+    if kind == "continuous" or not is_integer_labels(t) or t.dtype.is_floating_point:
+        return as_2d(t, "y", owner)
+    return t.long()

@@ -1,0 +1,121 @@
+"""Hand-computed discrete cases (tight tolerances), binning against a slow reference."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+from ibkit.estimators import (
+    BinningEstimator,
+    DiscreteEstimator,
+    discrete_mi_bits,
+    entropy_bits,
+)
+from ibkit.estimators.tasks import sample_discrete
+
+
+@pytest.mark.parametrize(("table", "bits"), [
+    ([[0.5, 0.0], [0.0, 0.5]], 1.0),                      # copy of a fair bit
+    ([[0.25, 0.25], [0.25, 0.25]], 0.0),                  # independent
+    ([[0.45, 0.05], [0.05, 0.45]], 1 - (-(0.9 * math.log2(0.9) + 0.1 * math.log2(0.1)))),  # BSC 0.1
+    (np.eye(4) / 4, 2.0),
+])
+def test_discrete_mi_by_hand(table, bits):
+    assert discrete_mi_bits(np.array(table)) == pytest.approx(bits, abs=1e-12)
+
+
+def test_plugin_on_samples_converges_to_the_table():
+    table = np.array([[0.3, 0.1, 0.0], [0.05, 0.25, 0.3]])
+    task = sample_discrete(table, 200_000, random_state=1)
+    est = DiscreteEstimator().estimate(task.x, task.y).value_bits
+    assert est == pytest.approx(task.mi_bits, abs=0.01)  # plug-in bias ~ 1e-5 bit here
+
+
+def test_discrete_estimator_is_symmetric():
+    t = sample_discrete(np.array([[0.3, 0.2], [0.1, 0.4]]), 5000)
+    a = DiscreteEstimator().estimate(t.x, t.y).value_bits
+    b = DiscreteEstimator().estimate(t.y, t.x).value_bits
+    assert a == pytest.approx(b, abs=1e-12)
+
+
+def _slow_binning_mi(t: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """Readable reference of the original: left edges of linspace(-1, 1, 30), rows as tuples."""
+    edges = np.linspace(-1, 1, 30)
+    symbols = []
+    for row in t:
+        sym = []
+        for v in row:
+            i = 0
+            while i + 1 < len(edges) and v >= edges[i + 1]:
+                i += 1
+            sym.append(i)
+        symbols.append(tuple(sym))
+    n = len(t)
+
+    def h(items) -> float:
+        counts = {}
+        for s in items:
+            counts[s] = counts.get(s, 0) + 1
+        return -sum(c / n * math.log2(c / n) for c in counts.values())
+
+    h_t = h(symbols)
+    i_ty = h_t + h(list(labels)) - h(list(zip(symbols, labels, strict=True)))
+    return h_t, i_ty
+
+
+def test_fixed_binning_matches_the_slow_reference():
+    rng = np.random.default_rng(0)
+    t = np.tanh(rng.standard_normal((500, 4)) * 1.5)
+    labels = rng.integers(0, 2, 500)
+    slow_ixt, slow_ity = _slow_binning_mi(t, labels)
+    est = BinningEstimator()
+    assert est.estimate(t, np.arange(500)).value_bits == pytest.approx(slow_ixt, abs=1e-9)
+    assert est.estimate(t, labels).value_bits == pytest.approx(slow_ity, abs=1e-9)
+
+
+def test_deterministic_layer_over_unique_inputs_gives_h_t():
+    rng = np.random.default_rng(1)
+    t = np.round(rng.uniform(-1, 1, (400, 2)), 1)
+    ids = np.arange(400)
+    symbols = BinningEstimator().symbols(t)[0]
+    h_t = entropy_bits(symbols[:, 0] * 1000 + symbols[:, 1])
+    assert BinningEstimator().estimate(t, ids).value_bits == pytest.approx(h_t, abs=1e-12)
+
+
+def test_values_at_and_beyond_the_edges():
+    est = BinningEstimator(n_bins=3, value_range=(-1, 1), outside_warning=1.0)  # edges -1, 0, 1
+    sym = est.symbols(np.array([[-5.0], [-1.0], [-0.5], [0.0], [0.99], [1.0], [7.0]]))[0]
+    assert sym.ravel().tolist() == [0, 0, 0, 1, 1, 2, 2]
+
+
+def test_relu_range_problem_is_warned_about():
+    rng = np.random.default_rng(0)
+    relu = np.maximum(rng.standard_normal((200, 3)) * 3, 0)
+    with pytest.warns(RuntimeWarning, match="outside value_range"):
+        e = BinningEstimator().estimate(relu, np.arange(200))
+    assert e.details["share_outside_range"] > 0.05 and e.details["warnings"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        BinningEstimator(strategy="adaptive").estimate(relu, np.arange(200))
+
+
+def test_width_strategy_is_floor_of_value_over_width():
+    est = BinningEstimator(strategy="width", bin_width=0.5)
+    assert est.symbols(np.array([[-0.6], [0.2], [1.9]]))[0].ravel().tolist() == [-2, 0, 3]
+
+
+def test_adaptive_bins_are_equal_mass():
+    x = np.random.default_rng(0).standard_normal((10_000, 1))
+    sym = BinningEstimator(n_bins=4, strategy="adaptive").symbols(x)[0].ravel()
+    assert np.bincount(sym).tolist() == [2500] * 4
+
+
+def test_binning_is_non_negative_and_at_most_the_label_entropy():
+    rng = np.random.default_rng(2)
+    t = rng.uniform(-1, 1, (1000, 3))
+    y = rng.integers(0, 3, 1000)
+    v = BinningEstimator().estimate(t, y).value_bits
+    assert 0 <= v <= entropy_bits(y) + 1e-12

@@ -119,3 +119,13 @@ def test_binning_is_non_negative_and_at_most_the_label_entropy():
     y = rng.integers(0, 3, 1000)
     v = BinningEstimator().estimate(t, y).value_bits
     assert 0 <= v <= entropy_bits(y) + 1e-12
+
+
+def test_layer_information_equals_two_estimate_calls():
+    rng = np.random.default_rng(3)
+    t = np.tanh(rng.standard_normal((800, 5)))
+    y = rng.integers(0, 2, 800)
+    est = BinningEstimator()
+    both = est.layer_information(t, y)
+    assert both["I_XT_bits"] == pytest.approx(est.estimate(t, np.arange(800)).value_bits, abs=1e-12)
+    assert both["I_TY_bits"] == pytest.approx(est.estimate(t, y).value_bits, abs=1e-12)

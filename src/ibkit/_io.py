@@ -6,6 +6,8 @@ a half-written file.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import tempfile
@@ -60,3 +62,16 @@ def read_yaml(path: Path) -> Any:
     """Read YAML with the safe loader."""
     with open(path) as f:
         return yaml.safe_load(f)
+
+
+def write_rows_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    """Write dict rows as CSV atomically; columns in first-seen order, floats at full precision."""
+    columns: list[str] = []
+    for row in rows:
+        columns += [k for k in row if k not in columns]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: repr(v) if isinstance(v, float) else v for k, v in row.items()})
+    write_text(path, buf.getvalue())

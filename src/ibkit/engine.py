@@ -13,8 +13,6 @@ Ctrl-C stops at the end of the current batch, writes a checkpoint and raises
 from __future__ import annotations
 
 import copy
-import csv
-import io
 import math
 import random
 import signal
@@ -36,7 +34,7 @@ from tqdm.auto import tqdm
 from ibkit._config import to_dict, validate
 from ibkit._ema import WeightEMA
 from ibkit._errors import IbkitError, RunDirError
-from ibkit._io import load_torch, save_torch, write_text
+from ibkit._io import load_torch, save_torch, write_rows_csv
 from ibkit.data import Dataset, Split
 
 LN2 = math.log(2.0)
@@ -396,17 +394,8 @@ class Trainer:
         return int(s["epoch"]), int(s["batch"]), _Running(s["running"])
 
     def _write_metrics(self) -> None:
-        if self.run_dir is None:
-            return
-        columns: list[str] = []
-        for row in self.history:
-            columns += [k for k in row if k not in columns]
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
-        writer.writeheader()
-        for row in self.history:
-            writer.writerow({k: repr(v) if isinstance(v, float) else v for k, v in row.items()})
-        write_text(self.run_dir / "metrics.csv", buf.getvalue())
+        if self.run_dir is not None:
+            write_rows_csv(self.run_dir / "metrics.csv", self.history)
 
     # -------------------------------------------------------------- Ctrl-C
     @contextmanager

@@ -7,8 +7,6 @@ a key without a dot names the unique config field of that name (``beta`` is
 
 from __future__ import annotations
 
-import csv
-import io
 import itertools
 import json
 import os
@@ -24,7 +22,7 @@ import numpy as np
 
 from ibkit._config import keys
 from ibkit._errors import ConfigError, IbkitError
-from ibkit._io import write_text
+from ibkit._io import write_rows_csv
 from ibkit.experiments.runner import resolve_config, run
 
 _RANGE = re.compile(r"^(logspace|linspace)\(([^,]+),([^,]+),([^,]+)\)$")
@@ -119,7 +117,7 @@ def run_sweep(
     threads = max(1, (os.cpu_count() or 1) // workers)
     errors = _execute(preset, list(overrides), sweep_dir, todo, workers, threads)
     rows = collect(sweep_dir, points)
-    write_table(sweep_dir / "sweep.csv", rows)
+    write_rows_csv(sweep_dir / "sweep.csv", rows)
     from ibkit.report import render_sweep_figures
 
     render_sweep_figures(sweep_dir)
@@ -163,15 +161,3 @@ def collect(sweep_dir: Path, points: list[dict[str, str]]) -> list[dict]:
             final = json.loads((run_dir / "summary.json").read_text())["final"]
             rows.append({**{k: float(v) for k, v in p.items()}, "run": run_dir.name, **final})
     return rows
-
-
-def write_table(path: Path, rows: list[dict]) -> None:
-    """Write rows as CSV (columns in first-seen order)."""
-    columns: list[str] = []
-    for r in rows:
-        columns += [k for k in r if k not in columns]
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
-    w.writeheader()
-    w.writerows(rows)
-    write_text(path, buf.getvalue())

@@ -112,11 +112,12 @@ class VIBObjective:
     def __init__(self, beta: float | BetaSchedule, label_entropy: float) -> None:
         self.schedule = beta if isinstance(beta, BetaSchedule) else BetaSchedule(beta)
         self.label_entropy = float(label_entropy)
-        self.beta = self.schedule(0)
+        self.on_epoch_start(0)
 
     def on_epoch_start(self, epoch: int) -> None:
-        """Move beta along its schedule."""
+        """Move beta along its schedule (the metric tensor is made once here, not per batch)."""
         self.beta = self.schedule(epoch)
+        self._beta_metric = torch.tensor(self.beta)
 
     def __call__(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> StepOutput:
         """One batch: forward, J in bits, and the bounds."""
@@ -125,5 +126,5 @@ class VIBObjective:
         metrics = {"class_loss_bits": parts.class_loss_bits.detach(),
                    "kl_bits": parts.kl_bits.detach(),
                    "izy_lower_bits": parts.izy_lower_bits.detach(),
-                   "beta": torch.tensor(self.beta)}
+                   "beta": self._beta_metric}
         return StepOutput(parts.loss_bits, out.log_probs, metrics)

@@ -5,7 +5,6 @@ Uses matplotlib's object API (``Figure``), so no GUI backend is needed or change
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from matplotlib.axes import Axes
@@ -15,9 +14,10 @@ SPLIT_STYLE = {"train": "-", "val": "--", "test": ":"}
 
 
 def read_metrics(path: str | Path) -> list[dict[str, float]]:
-    """Read ``metrics.csv`` into rows of floats."""
-    with open(path, newline="") as f:
-        return [{k: float(v) for k, v in row.items() if v != ""} for row in csv.DictReader(f)]
+    """Read ``metrics.csv`` into rows of floats (empty cells left out)."""
+    from ibkit.report.vib_figures import read_table
+
+    return [{k: v for k, v in row.items() if v != ""} for row in read_table(path)]
 
 
 def _new_axes(ax: Axes | None) -> Axes:

@@ -24,7 +24,8 @@ def _check_field(cfg: Any, f: dataclasses.Field, value: Any) -> None:
     meta, name = f.metadata, f.name
     if value is None:
         return
-    if "choices" in meta and value not in meta["choices"]:
+    items = value if isinstance(value, tuple) else (value,)
+    if "choices" in meta and not all(v in meta["choices"] for v in items):
         raise ConfigError(
             f"The '{name}' parameter of {_owner(cfg)} must be one of "
             f"{tuple(meta['choices'])}. Got {value!r} instead."

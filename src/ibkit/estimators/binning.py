@@ -11,6 +11,9 @@ Strategies:
   are ``n_bins`` symbols per unit (the original's 30 edges on [-1, 1]).
 - ``"width"`` (Saxe et al.): symbol = floor(value / bin_width), unbounded.
 - ``"adaptive"``: per unit, ``n_bins`` equal-mass bins from that unit's quantiles.
+- ``"observed"``: as ``"fixed"`` with the edges spanning the observed range
+  ``[min, max]`` of all values of the layer (Saxe et al.'s binning of ReLU layers, whose
+  values are unbounded above).
 
 Rows are hashed to 64-bit integers (random odd multipliers, wrapping arithmetic) before
 counting: a collision needs two of n rows to share a hash, probability about n^2 / 2^64.
@@ -27,7 +30,7 @@ import torch
 from ibkit._errors import param_error
 from ibkit.estimators.base import Estimate, MIEstimator
 
-STRATEGIES = ("fixed", "width", "adaptive")
+STRATEGIES = ("fixed", "width", "adaptive", "observed")
 _MULTIPLIERS = np.random.default_rng(20171024).integers(1, 2**63, size=8192, dtype=np.uint64) | 1
 
 
@@ -82,7 +85,7 @@ class BinningEstimator(MIEstimator):
 
     Args:
         n_bins: edges (``"fixed"``) or bins per unit (``"adaptive"``); >= 2.
-        strategy: ``"fixed"``, ``"width"`` or ``"adaptive"``.
+        strategy: ``"fixed"``, ``"width"``, ``"adaptive"`` or ``"observed"``.
         value_range: ``(lo, hi)`` of the fixed edges; the original uses (-1, 1).
         bin_width: the bin width for ``strategy="width"`` (> 0).
         outside_warning: warn when more than this share of values falls outside the fixed
@@ -127,6 +130,12 @@ class BinningEstimator(MIEstimator):
             qs = np.quantile(x, np.linspace(0, 1, self.n_bins + 1)[1:-1], axis=0).T  # (d, B-1)
             return np.stack([np.searchsorted(q, col, side="right") for q, col in zip(qs, x.T,
                              strict=True)], 1), notes
+        if self.strategy == "observed":
+            lo, hi = (float(x.min()), float(x.max())) if x.size else (0.0, 1.0)
+            edges = np.linspace(lo, hi if hi > lo else lo + 1.0, self.n_bins)
+            notes["observed_range"] = (lo, hi)
+            idx = np.searchsorted(edges, x, side="right") - 1
+            return np.clip(idx, 0, self.n_bins - 1), notes
         lo, hi = self.value_range
         edges = np.linspace(lo, hi, self.n_bins)
         outside = float(((x < lo) | (x > hi)).mean())

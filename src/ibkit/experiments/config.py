@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from ibkit.data import DATASETS
 from ibkit.engine import TrainConfig
+from ibkit.estimators.binning import STRATEGIES
 from ibkit.layers import PRIORS
 from ibkit.models import ACTIVATIONS, EVAL_MODES
 
@@ -60,6 +61,41 @@ class ObjectiveConfig:
     beta_warmup_epochs: int = field(default=0, metadata={"min": 0})
 
 
+PLANE_ESTIMATORS = ("binning", "kde", "knn-mixed")
+PROBES = ("all", "train", "test")
+
+
+@dataclass
+class PlaneConfig:
+    """The information plane of the hidden layers (off unless ``enabled``).
+
+    ``points``: how many epochs get a plane, log-spaced from 0 (before training) to the
+    last (0 = every epoch). ``probe``: the inputs the layers are recorded on (``all`` =
+    train + validation + test, the 12-bit task's 4,096), its first ``probe_size`` rows
+    (0 = all); KDE uses the first ``kde_samples`` of them (0 = all). ``layers`` empty means
+    every activation; ``include_output`` adds the softmax output. Binning uses ``n_bins``
+    and strategy ``binning``; KDE's noise variance ``kde_noise_var`` is part of every
+    KDE number. ``analyses``: ``optimal-curve`` (the IB curve of the probe's p(x, y)),
+    ``partitions`` (cells of the last hidden layer and the generalisation bound).
+    """
+
+    enabled: bool = False
+    estimators: tuple[str, ...] = field(default=("binning", "kde"),
+                                        metadata={"choices": PLANE_ESTIMATORS})
+    layers: tuple[str, ...] = ()
+    include_output: bool = True
+    points: int = field(default=0, metadata={"min": 0})
+    probe: str = field(default="all", metadata={"choices": PROBES})
+    probe_size: int = field(default=0, metadata={"min": 0})
+    kde_samples: int = field(default=0, metadata={"min": 0})
+    n_bins: int = field(default=30, metadata={"min": 2})
+    binning: str = field(default="fixed", metadata={"choices": STRATEGIES})
+    kde_noise_var: float = field(default=0.1, metadata={"gt": 0.0})
+    dynamics: bool = True
+    analyses: tuple[str, ...] = field(default=(), metadata={"choices": ("optimal-curve",
+                                                                       "partitions")})
+
+
 @dataclass
 class ExperimentConfig:
     """A whole experiment; ``preset`` names the preset it came from."""
@@ -69,3 +105,4 @@ class ExperimentConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    plane: PlaneConfig = field(default_factory=PlaneConfig)

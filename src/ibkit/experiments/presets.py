@@ -183,6 +183,37 @@ PRESETS: dict[str, Preset] = {
 }
 
 
+def _plane_presets() -> dict[str, Preset]:
+    from ibkit.experiments import plane_presets as pp
+
+    fitting = "compression_bits_binning"
+    return {p.name: p for p in (
+        Preset("tishby-tanh", "Shwartz-Ziv & Tishby's 12-bit network (12-10-7-5-4-3-2 tanh), 8000 "
+               "epochs, plane at 274 epochs with binning and KDE; the optimal IB curve",
+               pp.tishby, (Expected(fitting, 0.1, ">=", "Shwartz-Ziv & Tishby: fitting then "
+                                    "compression in the deepest hidden layer"),)),
+        Preset("tishby-relu", "tishby-tanh with ReLU, binned over the observed range",
+               pp.tishby_relu, (Expected(fitting, 0.1, "<=", "Saxe et al.: no compression "
+                                         "phase with ReLU"),)),
+        Preset("tishby-fullbatch", "tishby-tanh with full-batch Adam (no gradient noise)",
+               pp.tishby_fullbatch, (Expected(fitting, 0.1, ">=", "Saxe et al.: tanh "
+                                              "compresses without stochastic gradients"),)),
+        Preset("boolean-4bit", "the survey's 4-bit boolean task, 4-4-4-4-2 tanh, label noise "
+               "0.07; partitions of the last hidden layer and the compression bound",
+               pp.boolean_4bit, (Expected("test_error_pct", 12.0, "<=", "7 % label noise: "
+                                          "ibkit's target"),)),
+        Preset("saxe-mnist", "Saxe et al.'s MNIST network 784-1024-20-20-20-10 tanh, SGD; plane "
+               "every epoch (binning on 10,000 test images, KDE on 4,096)",
+               pp.saxe_mnist, (Expected("test_error_pct", 3.0, "<=", "ibkit's target"),)),
+        Preset("saxe-mnist-relu", "saxe-mnist with ReLU, binned over the observed range",
+               lambda: pp.saxe_mnist("relu"), (Expected("test_error_pct", 3.0, "<=",
+                                                        "ibkit's target"),)),
+    )}
+
+
+PRESETS.update(_plane_presets())
+
+
 def get_preset(name: str) -> Preset:
     """The preset called ``name``; ConfigError listing the presets otherwise."""
     if name not in PRESETS:

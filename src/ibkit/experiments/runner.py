@@ -17,6 +17,7 @@ from ibkit._io import save_torch, write_json, write_text
 from ibkit.data import Dataset, Split, load_dataset
 from ibkit.engine import Objective, Trainer, TrainingInterrupted, cross_entropy, seed_everything
 from ibkit.experiments.config import MODELS, ExperimentConfig
+from ibkit.experiments.plane_run import plane_callbacks, plane_results
 from ibkit.experiments.presets import Preset, get_preset
 from ibkit.experiments.rundir import RunDirectory
 from ibkit.models import MLP, DeterministicClassifier, VIBClassifier
@@ -82,7 +83,9 @@ def final_metrics(row: dict[str, float]) -> dict[str, float]:
 def write_summary(rd: RunDirectory, preset: Preset, trainer: Trainer, status: str,
                   extras: dict | None = None) -> dict:
     """Write ``summary.json`` (final metrics, expected vs measured) and ``timing.csv``."""
+    extras = dict(extras or {})
     final = final_metrics(trainer.history[-1]) if trainer.history else {}
+    final.update(extras.pop("metrics", {}))
     expected = []
     for e in preset.expected:
         measured = final.get(e.metric)
@@ -92,7 +95,7 @@ def write_summary(rd: RunDirectory, preset: Preset, trainer: Trainer, status: st
         "preset": preset.name, "status": status, "ibkit_version": ibkit.__version__,
         "epochs_completed": len(trainer.history), "epochs_planned": trainer.config.epochs,
         "train_seconds": round(sum(trainer.epoch_seconds), 3),
-        "device": str(trainer.device), "final": final, "expected": expected, **(extras or {}),
+        "device": str(trainer.device), "final": final, "expected": expected, **extras,
     }
     write_json(rd.summary_path, summary)
     write_text(rd.path / "timing.csv", "epoch,seconds\n" + "".join(
@@ -140,7 +143,12 @@ def run(
                         config.data.split_seed, config.data.random_labels)
     seed_everything(config.train.seed)
     model = build_model(config, data)
-    trainer = Trainer(model, data, config.train, build_objective(config, data), run_dir=rd.path)
+    callbacks = plane_callbacks(config, data, model, rd.path)
+    if not resume:
+        for name in ("plane.csv", "dynamics.csv"):
+            (rd.path / name).unlink(missing_ok=True)
+    trainer = Trainer(model, data, config.train, build_objective(config, data), callbacks,
+                      run_dir=rd.path)
     from_checkpoint = resume and (rd.checkpoints / "last.pt").is_file()
     try:
         trainer.fit(resume=from_checkpoint)
@@ -150,8 +158,11 @@ def run(
     save_torch(trainer.eval_model.state_dict(), rd.checkpoints / "model.pt")
     if isinstance(model, VIBClassifier) and model.bottleneck.dim == 2 and data.test is not None:
         write_embedding(rd.path / "embedding.csv", trainer.eval_model, data.test, trainer.device)
+    extras = {"plane": plane_results(config, data, trainer, rd.path)}
+    extras["metrics"] = extras["plane"].pop("metrics", {})
     from ibkit.report import render_figures
 
     render_figures(rd.path)
-    extras = preset.post(rd.path, config) if preset.post else {}
+    if preset.post:
+        extras.update(preset.post(rd.path, config))
     return write_summary(rd, preset, trainer, "completed", extras)

@@ -7,6 +7,13 @@ from ibkit.report.figures import (
     read_metrics,
     render_figures,
 )
+from ibkit.report.plane_figures import (
+    plane_figure,
+    plot_dynamics,
+    plot_partitions,
+    plot_plane,
+    render_plane_figures,
+)
 from ibkit.report.summary import format_summary, read_summary
 from ibkit.report.vib_figures import (
     plot_embedding,
@@ -18,6 +25,11 @@ from ibkit.report.vib_figures import (
 )
 
 __all__ = [
+    "plane_figure",
+    "plot_dynamics",
+    "plot_partitions",
+    "plot_plane",
+    "render_plane_figures",
     "plot_bounds",
     "plot_embedding",
     "plot_error_vs_beta",

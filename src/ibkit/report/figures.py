@@ -89,6 +89,7 @@ def render_figures(run_dir: str | Path) -> list[Path]:
     out.mkdir(exist_ok=True)
     path = out / "learning_curves.png"
     learning_curves_figure(rows, title=run_dir.name).savefig(path, dpi=120)
+    from ibkit.report.plane_figures import render_plane_figures
     from ibkit.report.vib_figures import render_embedding
 
-    return [path, *render_embedding(run_dir)]
+    return [path, *render_embedding(run_dir), *render_plane_figures(run_dir)]

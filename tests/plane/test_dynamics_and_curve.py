@@ -1,0 +1,109 @@
+"""Gradient statistics, the optimal IB curve, and the plane analyses."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from ibkit.data import Dataset, Split
+from ibkit.data.synthetic import twelve_bit_task
+from ibkit.engine import TrainConfig, Trainer
+from ibkit.estimators import BinningEstimator
+from ibkit.plane import (
+    GradientStats,
+    bsc_curve_bits,
+    compression_bound,
+    homogeneity,
+    ib_curve,
+    joint_from_labels,
+    partition_cells,
+    peak_epochs,
+)
+from ibkit.plane.estimation import PlanePoint
+
+
+def test_gradient_stats_match_a_hand_computation(tmp_path) -> None:
+    torch.manual_seed(0)
+    x, y = torch.randn(40, 3), torch.randint(0, 2, (40,))
+    data = Dataset("toy", Split(x, y), None, None, 2)
+    model = nn.Sequential(nn.Linear(3, 2))
+    start = {k: v.clone() for k, v in model.state_dict().items()}
+    stats = GradientStats(tmp_path / "dynamics.csv")
+    config = TrainConfig(epochs=1, batch_size=10, optimizer="sgd", lr=0.1, progress=False)
+    trainer = Trainer(model, data, config, callbacks=[stats])
+    batches = trainer._batches(0)
+    trainer.fit()
+    # replay the same four SGD steps by hand, keeping every gradient of the weight
+    ref = nn.Sequential(nn.Linear(3, 2))
+    ref.load_state_dict(start)
+    opt, grads = torch.optim.SGD(ref.parameters(), lr=0.1), []
+    for idx in batches:
+        opt.zero_grad()
+        nn.functional.cross_entropy(ref(x[idx]), y[idx]).backward()
+        grads.append(ref[0].weight.grad.clone())
+        opt.step()
+    g = torch.stack(grads)
+    (row,) = stats.rows
+    assert row["layer"] == "0" and row["batches"] == 4
+    assert row["grad_mean_norm"] == pytest.approx(float(g.mean(0).norm()), rel=1e-5)
+    assert row["grad_std_norm"] == pytest.approx(float(g.std(0, unbiased=False).norm()), rel=1e-4)
+    assert row["snr"] == pytest.approx(row["grad_mean_norm"] / row["grad_std_norm"])
+    assert row["weight_norm"] == pytest.approx(float(ref[0].weight.detach().norm()), rel=1e-5)
+    assert (tmp_path / "dynamics.csv").read_text().startswith("epoch,layer,grad_mean_norm")
+
+
+@pytest.mark.parametrize("flip", [0.05, 0.2])
+def test_ib_curve_of_a_binary_symmetric_channel_is_exact(flip: float) -> None:
+    p = np.array([[1 - flip, flip], [flip, 1 - flip]]) / 2
+    curve = ib_curve(p, betas=np.logspace(-1, 2, 40))
+    exact = bsc_curve_bits(curve.I_XT_bits, flip)
+    assert np.abs(curve.I_TY_bits - exact).max() < 2e-3
+    assert curve.I_XT_bits[0] == pytest.approx(0.0, abs=1e-6)  # beta -> 0: T forgets X
+    assert curve.I_TY_bits[-1] == pytest.approx(curve.I_XY_bits, abs=1e-4)  # beta -> inf
+    assert curve.I_XY_bits == pytest.approx(float(bsc_curve_bits(np.array([1.0]), flip)[0]))
+    assert np.all(np.diff(curve.I_XT_bits) >= -1e-6)  # annealing: information only grows
+
+
+def test_ib_curve_lies_under_its_ceiling_on_a_random_joint() -> None:
+    rng = np.random.default_rng(0)
+    p = rng.dirichlet(np.ones(12), size=20)  # p(y|x) for 20 inputs, 12 labels
+    curve = ib_curve(p / 20, betas=np.logspace(-1, 3, 30))
+    ceiling = np.minimum(curve.I_XT_bits, curve.I_XY_bits)
+    assert np.all(curve.I_TY_bits <= ceiling + 1e-6)
+    assert curve.I_TY_bits[-1] > 0.95 * curve.I_XY_bits
+
+
+def test_ib_curve_of_the_12_bit_task_in_under_a_minute() -> None:
+    x, y, _ = twelve_bit_task(download=False)
+    start = time.perf_counter()
+    curve = ib_curve(joint_from_labels(x, y))
+    assert time.perf_counter() - start < 60
+    h_y = -sum(q * np.log2(q) for q in (y.float().mean().item(), 1 - y.float().mean().item()))
+    assert curve.I_XY_bits == pytest.approx(h_y, abs=1e-9)  # labels are a function of x
+
+
+def test_ib_curve_rejects_bad_input() -> None:
+    with pytest.raises(ValueError, match="'p_xy'"):
+        ib_curve(np.array([[-0.1, 1.1]]))
+    with pytest.raises(ValueError, match="'betas'"):
+        ib_curve(np.eye(2) / 2, betas=np.array([3.0, 1.0]))
+
+
+def test_peaks_partitions_and_bound() -> None:
+    pts = [PlanePoint(e, "act1", "binning", v, 0.5, "estimate", "estimate", 10, 0.0)
+           for e, v in [(0, 2.0), (5, 4.0), (9, 3.0)]]
+    peak = peak_epochs(pts)["binning"]["act1"]
+    assert peak["peak_epoch"] == 5 and peak["compression_bits"] == pytest.approx(1.0)
+    t = np.array([[-0.9], [-0.9], [0.9], [0.9], [0.9]])
+    cells = partition_cells(t, np.array([0, 0, 1, 1, 0]), BinningEstimator(), 2)
+    assert [c["size"] for c in cells] == [3, 2]
+    assert homogeneity(cells) == pytest.approx((3 * 2 / 3 + 2 * 1.0) / 5)
+    # one bit less of I(X;T) is worth doubling m
+    assert compression_bound(5.0, 100, 0.5) > compression_bound(4.0, 100, 0.5)
+    assert compression_bound(0.0, 1, 0.5) == pytest.approx(np.sqrt((1 + np.log(2)) / 2))
+    with pytest.raises(ValueError, match="'delta'"):
+        compression_bound(1.0, 10, 1.5)

@@ -1,0 +1,220 @@
+"""InformationPlane: hooks that cannot leak, three ways to use it with the same numbers,
+plane.csv written as points are computed, resume, bad input."""
+
+from __future__ import annotations
+
+import copy
+import csv
+
+import pytest
+import torch
+from torch import nn
+
+from ibkit._errors import ConfigError
+from ibkit.data import Dataset, Split
+from ibkit.data.synthetic import all_bit_patterns
+from ibkit.engine import Callback, TrainConfig, Trainer
+from ibkit.estimators import BinningEstimator, KDEEstimator, KSGEstimator, MixedKNNEstimator
+from ibkit.models import MLP
+from ibkit.plane import (
+    InformationPlane,
+    capture,
+    default_layers,
+    epoch_schedule,
+    plane_from_checkpoints,
+    read_points,
+    record_activations,
+)
+
+ESTIMATORS = [BinningEstimator(30), KDEEstimator(noise_var=0.1)]
+
+
+def _probe() -> tuple[torch.Tensor, torch.Tensor]:
+    x = all_bit_patterns(8).float()
+    y = ((x[:, 0] + x[:, 3] + x[:, 5]) >= 2).long()
+    return x, y
+
+
+def _values(points: list) -> list[tuple]:
+    return sorted((p.epoch, p.layer, p.estimator, round(p.I_XT_bits, 6), round(p.I_TY_bits, 6))
+                  for p in points)
+
+
+def test_hooks_are_removed_when_the_block_raises() -> None:
+    model = MLP(8, (6, 4), 2, "tanh")
+    with pytest.raises(RuntimeError), capture(model, ["act1", "act2"]):
+        assert model.act1._forward_hooks
+        raise RuntimeError("boom")
+    assert not any(m._forward_hooks for m in model.modules())
+
+
+def test_hooks_are_removed_when_the_forward_pass_raises() -> None:
+    class Broken(MLP):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            super().forward(x)
+            raise ValueError("bad forward")
+
+    model = Broken(8, (6, 4), 2, "tanh").train()
+    with pytest.raises(ValueError, match="bad forward"):
+        record_activations(model, ["act1", "output"], torch.zeros(3, 8))
+    assert not any(m._forward_hooks for m in model.modules())
+    assert model.training  # the training flag is restored
+
+
+def test_record_activations_values_and_output_softmax() -> None:
+    model = MLP(8, (6, 4), 3, "tanh")
+    x = torch.randn(50, 8)
+    acts = record_activations(model, ["act1", "output"], x, batch_size=7)
+    assert torch.allclose(acts["act1"], torch.tanh(model.fc1(x)), atol=1e-6)
+    assert torch.allclose(acts["output"], torch.softmax(model(x), 1), atol=1e-6)
+    assert default_layers(model) == ["act1", "act2"]
+
+
+def _train_own_loop(epochs: int = 4) -> tuple[nn.Module, dict[int, dict], list]:
+    """A plain PyTorch loop (no ibkit engine), with update() each epoch and saved weights."""
+    torch.manual_seed(3)
+    x, y = _probe()
+    model = nn.Sequential(nn.Linear(8, 6), nn.Tanh(), nn.Linear(6, 3), nn.Tanh(), nn.Linear(3, 2))
+    opt = torch.optim.Adam(model.parameters(), lr=0.05)
+    states = {0: copy.deepcopy(model.state_dict())}
+    with InformationPlane(model, x, y, ESTIMATORS) as plane:
+        plane.update(0)
+        for epoch in range(1, epochs + 1):
+            for idx in torch.randperm(len(y)).split(32):
+                opt.zero_grad()
+                nn.functional.cross_entropy(model(x[idx]), y[idx]).backward()
+                opt.step()
+            plane.update(epoch)
+            states[epoch] = copy.deepcopy(model.state_dict())
+        points = plane.compute()
+    return model, states, points
+
+
+def test_own_loop_and_checkpoints_give_the_same_plane(tmp_path) -> None:
+    model, states, points = _train_own_loop()
+    assert {p.layer for p in points} == {"1", "3"}  # default: the two Tanh modules
+    assert {p.estimator for p in points} == {"binning", "kde-upper", "kde-lower"}
+    files = {}
+    for epoch, state in states.items():
+        files[epoch] = tmp_path / f"epoch{epoch}.pt"
+        torch.save(state, files[epoch])
+    again = plane_from_checkpoints(model, files, *_probe(), ESTIMATORS)
+    assert _values(again) == _values(points)
+    # the plane moves during training: layer "1" at epoch 0 differs from the last epoch
+    first = [p for p in points if p.epoch == 0 and p.estimator == "kde-upper"]
+    last = [p for p in points if p.epoch == 4 and p.estimator == "kde-upper"]
+    assert first[0].I_TY_bits != pytest.approx(last[0].I_TY_bits, abs=1e-3)
+
+
+class _Snapshots(Callback):
+    def __init__(self) -> None:
+        self.states: dict[int, dict] = {}
+
+    def on_train_start(self, trainer: Trainer) -> None:
+        self.states[0] = copy.deepcopy(trainer.eval_model.state_dict())
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, row: dict) -> None:
+        self.states[epoch] = copy.deepcopy(trainer.eval_model.state_dict())
+
+
+def _dataset() -> Dataset:
+    x, y = _probe()
+    return Dataset("bits", Split(x[:200], y[:200]), None, Split(x[200:], y[200:]), 2)
+
+
+def test_engine_callback_matches_checkpoints_and_writes_csv(tmp_path) -> None:
+    torch.manual_seed(0)
+    model = MLP(8, (6, 3), 2, "tanh")
+    x, y = _probe()
+    path = tmp_path / "plane.csv"
+    plane = InformationPlane(model, x, y, ESTIMATORS, layers=["act1", "act2", "output"],
+                             epochs=[0, 1, 3, 5], path=path)
+    snaps = _Snapshots()
+    Trainer(model, _dataset(), TrainConfig(epochs=5, batch_size=32, progress=False, ema_decay=0.9),
+            callbacks=[plane, snaps]).fit()
+    points = plane.compute()
+    assert sorted({p.epoch for p in points}) == [0, 1, 3, 5]
+    assert _values(read_points(path)) == _values(points)
+    with open(path) as f:
+        header = next(csv.reader(f))
+    assert header[:6] == ["epoch", "layer", "estimator", "I_XT_bits", "I_TY_bits", "kind"]
+    wanted = {e: snaps.states[e] for e in (0, 1, 3, 5)}
+    again = plane_from_checkpoints(copy.deepcopy(model), wanted, x, y, ESTIMATORS,
+                                   layers=["act1", "act2", "output"])
+    assert _values(again) == _values(points)  # the EMA weights are the ones measured
+
+
+def test_background_and_inline_estimation_agree() -> None:
+    model = MLP(8, (6, 3), 2, "tanh")
+    x, y = _probe()
+    out = []
+    for background in (True, False):
+        with InformationPlane(model, x, y, ESTIMATORS, background=background) as plane:
+            plane.update(0)
+            plane.update(1)
+            out.append(_values(plane.compute()))
+    assert out[0] == out[1]
+
+
+class _Crash(Callback):
+    def on_epoch_end(self, trainer: Trainer, epoch: int, row: dict) -> None:
+        if epoch == 7:
+            raise RuntimeError("crash")
+
+
+def _fit(tmp_path, run, callbacks_extra=(), resume=False) -> list:
+    torch.manual_seed(0)
+    model = MLP(8, (6, 3), 2, "tanh")
+    x, y = _probe()
+    plane = InformationPlane(model, x, y, ESTIMATORS, epochs=range(0, 10),
+                             path=tmp_path / run / "plane.csv")
+    trainer = Trainer(model, _dataset(), TrainConfig(epochs=9, batch_size=32, progress=False,
+                                                     checkpoint_every=3),
+                      callbacks=[plane, *callbacks_extra], run_dir=tmp_path / run)
+    try:
+        trainer.fit(resume=resume)
+    finally:
+        plane.close()
+    return read_points(tmp_path / run / "plane.csv")
+
+
+def test_crash_then_resume_gives_the_uninterrupted_plane(tmp_path) -> None:
+    whole = _fit(tmp_path, "a")
+    with pytest.raises(RuntimeError, match="crash"):
+        _fit(tmp_path, "b", [_Crash()])
+    partial = read_points(tmp_path / "b" / "plane.csv")
+    assert max(p.epoch for p in partial) == 7  # nothing computed was lost
+    resumed = _fit(tmp_path, "b", resume=True)  # the checkpoint is at epoch 6
+    assert _values(resumed) == _values(whole)
+
+
+def test_bad_input_is_refused_with_clear_messages() -> None:
+    model = MLP(8, (6, 3), 2, "tanh")
+    x, y = _probe()
+    with pytest.raises(ConfigError, match="'layers'.*fc9"):
+        InformationPlane(model, x, y, ESTIMATORS, layers=["fc9"])
+    with pytest.raises(ConfigError, match="'estimators'"):
+        InformationPlane(model, x, y, [KSGEstimator()])
+    with pytest.raises(ValueError, match="'y'.*integer"):
+        InformationPlane(model, x, y.float(), ESTIMATORS)
+    with pytest.raises(ValueError, match="'noise_var'"):
+        InformationPlane(model, x, y, [KDEEstimator(noise_var=-1.0)])
+    with pytest.raises(ValueError, match="'epoch'"):
+        InformationPlane(model, x, y, ESTIMATORS).update(-1)
+
+
+def test_other_estimators_plug_in() -> None:
+    model = MLP(8, (6, 3), 2, "tanh")
+    x, y = _probe()
+    with InformationPlane(model, x, y, [MixedKNNEstimator()], layers=["act2"]) as plane:
+        plane.update(0)
+        (point,) = plane.compute()
+    assert point.estimator == "knn-mixed" and point.I_TY_bits >= -0.1
+
+
+def test_epoch_schedule() -> None:
+    s = epoch_schedule(8000, 274)
+    assert len(s) == 274 and s[0] == 0 and s[-1] == 8000 and s == sorted(set(s))
+    assert epoch_schedule(5) == [0, 1, 2, 3, 4, 5]
+    with pytest.raises(ValueError, match="'n_points'"):
+        epoch_schedule(10, 1)

@@ -102,6 +102,9 @@ def test_demo_runs_the_classifier_and_the_vib_sweep(tmp_path):
     summary = run(config, tmp_path / "demo")
     assert len(summary["vib_sweep"]) == 5
     assert (tmp_path / "demo" / "figures" / "ib_tradeoff.png").is_file()
-    assert json.loads((tmp_path / "demo" / "summary.json").read_text())["vib_sweep"]
+    saved = json.loads((tmp_path / "demo" / "summary.json").read_text())
+    assert saved["vib_sweep"]
+    assert saved["tishby_tanh"]["compression_bits_binning"] is not None
+    assert (tmp_path / "demo" / "figures" / "tishby_plane.png").is_file()
 
 

@@ -148,12 +148,12 @@ def test_background_and_inline_estimation_agree() -> None:
     model = MLP(8, (6, 3), 2, "tanh")
     x, y = _probe()
     out = []
-    for background in (True, False):
+    for background in ("thread", "inline", "process"):
         with InformationPlane(model, x, y, ESTIMATORS, background=background) as plane:
             plane.update(0)
             plane.update(1)
             out.append(_values(plane.compute()))
-    assert out[0] == out[1]
+    assert out[0] == out[1] == out[2]
 
 
 class _Crash(Callback):

@@ -77,6 +77,8 @@ class PlaneConfig:
     and strategy ``binning``; KDE's noise variance ``kde_noise_var`` is part of every
     KDE number. ``analyses``: ``optimal-curve`` (the IB curve of the probe's p(x, y)),
     ``partitions`` (cells of the last hidden layer and the generalisation bound).
+    ``executor``: where the estimation runs while training goes on (a background
+    ``thread``, a worker ``process``, or ``inline``).
     """
 
     enabled: bool = False
@@ -92,6 +94,7 @@ class PlaneConfig:
     binning: str = field(default="fixed", metadata={"choices": STRATEGIES})
     kde_noise_var: float = field(default=0.1, metadata={"gt": 0.0})
     dynamics: bool = True
+    executor: str = field(default="thread", metadata={"choices": ("thread", "process", "inline")})
     analyses: tuple[str, ...] = field(default=(), metadata={"choices": ("optimal-curve",
                                                                        "partitions")})
 

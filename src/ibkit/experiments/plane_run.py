@@ -104,7 +104,7 @@ def plane_callbacks(config: ExperimentConfig, data: Dataset, model: nn.Module,
     callbacks: list[Callback] = [InformationPlane(
         model, probe.x, probe.y, make_estimators(p), plane_layers(model, p),
         epochs=epoch_schedule(config.train.epochs, points), path=run_dir / "plane.csv",
-        max_samples={"kde": p.kde_samples} if p.kde_samples else None,
+        max_samples={"kde": p.kde_samples} if p.kde_samples else None, background=p.executor,
     )]
     if p.dynamics:
         callbacks.append(GradientStats(run_dir / "dynamics.csv"))

@@ -14,9 +14,10 @@ points are appended to ``plane.csv`` as soon as they are computed.
 from __future__ import annotations
 
 import csv
+import multiprocessing
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,9 @@ class InformationPlane(Callback):
         path: the ``plane.csv`` to append to, or None to keep the points in memory only.
         max_samples: per estimator name, use only the first n probe rows (for example KDE,
             quadratic in n, on 4,096 of 10,000 MNIST images).
-        background: estimate on a background thread (True) or inline.
+        background: where estimation runs: ``"thread"`` (a background thread; True means
+            this), ``"process"`` (a spawned worker process: no contention for Python's GIL
+            with the training loop, about 2 s to start) or ``"inline"`` (False).
 
     All values are in bits. I(X;T) is estimated with X the probe input's index, that is
     H(T) for binning of a deterministic layer.
@@ -62,7 +65,7 @@ class InformationPlane(Callback):
         epochs: Iterable[int] | None = None,
         path: str | Path | None = None,
         max_samples: Mapping[str, int] | None = None,
-        background: bool = True,
+        background: bool | str = True,
     ) -> None:
         self.model = model
         self.layers = check_layers(model, layers)
@@ -79,7 +82,7 @@ class InformationPlane(Callback):
         self.done: set[int] = set()
         self._lock = threading.Lock()
         self._pending: list[Future] = []
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="ibkit-plane") if background else None
+        self._pool = _make_pool(background)
         self.on_points: Callable[[list[PlanePoint]], None] | None = None
 
     # ------------------------------------------------------------ public API
@@ -93,7 +96,14 @@ class InformationPlane(Callback):
             self._estimate(epoch, acts)
             return
         self._raise_failed()
-        self._pending.append(self._pool.submit(self._estimate, epoch, acts))
+        if isinstance(self._pool, ProcessPoolExecutor):
+            future = self._pool.submit(estimate_points, self.estimators, self.max_samples, epoch,
+                                       acts, self.y)
+            future.stored = threading.Event()  # type: ignore[attr-defined]
+            future.add_done_callback(self._store_future)
+        else:
+            future = self._pool.submit(self._estimate, epoch, acts)
+        self._pending.append(future)
 
     def compute(self) -> list[PlanePoint]:
         """Wait for queued estimations; all points so far, ordered by epoch, layer, estimator."""
@@ -106,6 +116,8 @@ class InformationPlane(Callback):
         pending, self._pending = self._pending, []
         for f in pending:
             f.result()
+            if hasattr(f, "stored"):  # a worker process's points are stored by a callback
+                f.stored.wait()
 
     def close(self) -> None:
         """Finish queued work and stop the background thread."""
@@ -155,11 +167,16 @@ class InformationPlane(Callback):
         return epoch not in self.done and (self.epochs is None or epoch in self.epochs)
 
     def _estimate(self, epoch: int, acts: dict[str, torch.Tensor]) -> None:
-        points: list[PlanePoint] = []
-        for est in self.estimators:
-            n = self.max_samples.get(getattr(est, "name", ""), len(self.y))
-            for layer, t in acts.items():
-                points += layer_points(est, epoch, layer, t[:n], self.y[:n])
+        self._store(estimate_points(self.estimators, self.max_samples, epoch, acts, self.y))
+
+    def _store_future(self, future: Future) -> None:
+        try:
+            if future.exception() is None:
+                self._store(future.result())
+        finally:
+            future.stored.set()  # type: ignore[attr-defined]
+
+    def _store(self, points: list[PlanePoint]) -> None:
         with self._lock:
             self.points += points
             if self.path is not None:
@@ -172,6 +189,34 @@ class InformationPlane(Callback):
             if f.done() and f.exception() is not None:
                 self.flush()
         self._pending = [f for f in self._pending if not f.done()]
+
+
+def estimate_points(estimators: Sequence[MIEstimator], max_samples: Mapping[str, int], epoch: int,
+                    acts: Mapping[str, torch.Tensor], y: torch.Tensor) -> list[PlanePoint]:
+    """The points of one epoch: every estimator on every recorded layer."""
+    points: list[PlanePoint] = []
+    for est in estimators:
+        n = max_samples.get(getattr(est, "name", ""), len(y))
+        for layer, t in acts.items():
+            points += layer_points(est, epoch, layer, t[:n], y[:n])
+    return points
+
+
+def _one_thread() -> None:
+    torch.set_num_threads(1)
+
+
+def _make_pool(background: bool | str) -> ThreadPoolExecutor | ProcessPoolExecutor | None:
+    mode = {True: "thread", False: "inline"}.get(background, background)  # type: ignore[arg-type]
+    if mode == "thread":
+        return ThreadPoolExecutor(1, thread_name_prefix="ibkit-plane")
+    if mode == "process":
+        return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_one_thread)
+    if mode == "inline":
+        return None
+    raise param_error("background", "InformationPlane",
+                      "True, False, 'thread', 'process' or 'inline'", background)
 
 
 def _check_probe(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

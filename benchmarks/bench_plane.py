@@ -1,0 +1,95 @@
+"""Cost of tracking the information plane, measured side by side in one run.
+
+(a) 12-bit task, 12-10-7-5-4-3-2 tanh, batch 512, --epochs epochs through the engine:
+    no tracking; the plane every epoch with binning on a background thread, in a worker
+    process, inline; every epoch with binning + KDE. Tracking overhead = extra wall time over no tracking,
+    including the wait for the last estimations (target: every epoch < 10 %).
+(b) one plane of the 12-bit network (6 layers, 4,096 inputs): binning, KDE bounds.
+(c) one plane of Saxe et al.'s MNIST network 784-1024-20-20-20-10 (5 layers): binning on
+    10,000 images (hashed rows), KDE bounds on 4,096 (blocked distances); target <= 2 s.
+Usage: python benchmarks/bench_plane.py [--epochs 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from ibkit.data import Dataset, Split, all_bit_patterns, generated_12bit_labels
+from ibkit.engine import TrainConfig, Trainer
+from ibkit.estimators import BinningEstimator, KDEEstimator
+from ibkit.models import MLP
+from ibkit.plane import InformationPlane, record_activations
+from ibkit.plane.estimation import layer_points
+
+LAYERS = ["act1", "act2", "act3", "act4", "act5", "output"]
+
+
+def twelve_bit() -> tuple[Dataset, torch.Tensor, torch.Tensor]:
+    x = all_bit_patterns(12).float()
+    y = generated_12bit_labels(x)
+    perm = torch.randperm(len(y), generator=torch.Generator().manual_seed(0))
+    tr, te = perm[:3277], perm[3277:]
+    return Dataset("12bit", Split(x[tr], y[tr]), None, Split(x[te], y[te]), 2), x, y
+
+
+def train(epochs: int, estimators: list | None, background: bool | str = True) -> float:
+    data, x, y = twelve_bit()
+    torch.manual_seed(0)
+    model = MLP(12, (10, 7, 5, 4, 3), 2, "tanh")
+    cbs = []
+    if estimators:
+        cbs = [InformationPlane(model, x, y, estimators, LAYERS, background=background)]
+    config = TrainConfig(epochs=epochs, batch_size=512, lr=4e-4, progress=False, threads=1,
+                         eval_batch_size=4096)
+    start = time.perf_counter()
+    Trainer(model, data, config, callbacks=cbs).fit()
+    return time.perf_counter() - start
+
+
+def one_plane(model: torch.nn.Module, layers: list[str], x: torch.Tensor, y: torch.Tensor,
+              estimator: object, n: int) -> float:
+    start = time.perf_counter()
+    acts = record_activations(model, layers, x[:n])
+    for layer, t in acts.items():
+        layer_points(estimator, 0, layer, t, y[:n])
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=1000)
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    binning, kde = BinningEstimator(30), KDEEstimator(noise_var=0.1)
+    print(f"(a) 12-bit training, {args.epochs} epochs, plane every epoch")
+    print("| tracking | seconds | overhead |\n|---|---|---|")
+    base = train(args.epochs, None)
+    print(f"| none | {base:.1f} | - |")
+    for label, ests, bg in (("binning, background thread", [binning], "thread"),
+                            ("binning, worker process", [binning], "process"),
+                            ("binning, inline", [binning], False),
+                            ("binning + KDE, worker process", [binning, kde], "process")):
+        t = train(args.epochs, ests, bg)
+        print(f"| {label} | {t:.1f} | {100 * (t / base - 1):+.0f} % |")
+    _, x, y = twelve_bit()
+    model = MLP(12, (10, 7, 5, 4, 3), 2, "tanh")
+    print("\n(b) one plane, 12-bit network, 6 layers, 4,096 inputs\n| estimator | seconds |\n|---|---|")
+    for name, est in (("binning", binning), ("KDE, both bounds", kde)):
+        one_plane(model, LAYERS, x, y, est, 4096)
+        print(f"| {name} | {min(one_plane(model, LAYERS, x, y, est, 4096) for _ in range(3)):.3f} |")
+    torch.manual_seed(0)
+    mnist = MLP(784, (1024, 20, 20, 20), 10, "tanh")
+    xm, ym = torch.rand(10_000, 784), torch.randint(0, 10, (10_000,))
+    layers = ["act1", "act2", "act3", "act4", "output"]
+    tb = min(one_plane(mnist, layers, xm, ym, binning, 10_000) for _ in range(2))
+    tk = min(one_plane(mnist, layers, xm, ym, kde, 4096) for _ in range(2))
+    print("\n(c) one plane, 784-1024-20-20-20-10, 5 layers\n| part | seconds |\n|---|---|")
+    print(f"| binning, 10,000 images | {tb:.2f} |\n| KDE bounds, 4,096 images | {tk:.2f} |")
+    print(f"| total (target <= 2 s) | {tb + tk:.2f} |")
+
+
+if __name__ == "__main__":
+    main()

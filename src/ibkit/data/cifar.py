@@ -62,13 +62,14 @@ def read_cifar10_binary(archive: Path) -> tuple[Split, Split]:
 def load_cifar10(
     data_dir: str | os.PathLike | None = None,
     scale: str = "unit",
-    val_size: int = 5000,
+    val_size: int | None = None,
     seed: int = 0,
     download: bool = True,
 ) -> Dataset:
     """CIFAR-10 (Krizhevsky 2009): 50,000 training and 10,000 test 32x32 colour images.
 
     Arguments as :func:`ibkit.data.load_mnist`; ``x`` has shape ``(n, 3, 32, 32)``.
+    ``val_size=None`` holds out 5,000 training images (a tenth of a smaller archive).
     """
     root = locate("cifar10", CIFAR10_FILES, data_dir, download)
     train, test = read_cifar10_binary(root / CIFAR10_FILES[0].filename)
@@ -76,5 +77,7 @@ def load_cifar10(
     def scaled(s: Split) -> Split:
         return Split(scale_pixels(s.x, 255, scale), s.y)
 
+    if val_size is None:
+        val_size = min(5000, len(train) // 10)
     train, val = split_off(scaled(train), val_size, seed)
     return Dataset("cifar10", train, val, scaled(test), 10, {"source": str(root), "scale": scale})

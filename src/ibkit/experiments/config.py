@@ -10,7 +10,7 @@ from ibkit.estimators.binning import STRATEGIES
 from ibkit.layers import PRIORS
 from ibkit.models import ACTIVATIONS, EVAL_MODES
 
-MODELS = ("mlp", "vib", "deterministic")
+MODELS = ("mlp", "vib", "deterministic", "lenet5", "vgg16")
 
 
 @dataclass
@@ -33,6 +33,8 @@ class ModelConfig:
     """The network.
 
     ``mlp``: Flatten, hidden ``Linear -> activation`` layers, linear output.
+    ``lenet5``: LeNet5-Caffe (20-50-800-500); ``vgg16``: VIBNet's modified VGG16 for 32x32
+    images (``hidden[0] / 512`` scales its widths when ``hidden`` is given, for tests).
     ``vib``: encoder with the ``hidden`` widths, a Gaussian bottleneck of ``bottleneck_dim``
     (K), a linear decoder (Deep VIB). ``deterministic``: the same shape without noise or KL.
     The bottleneck fields are used by ``vib`` (``bottleneck_dim`` also by ``deterministic``).
@@ -100,6 +102,23 @@ class PlaneConfig:
 
 
 @dataclass
+class CompressConfig:
+    """VIBNet compression (off unless ``enabled``): gates after the modules in ``gates``
+    (``input`` = the input units), trained with objective (*) at strength ``gamma``
+    (one value for all gates, or one per gate; larger prunes more), warmed up linearly
+    over ``gamma_warmup_epochs``; units with ln alpha < ``threshold`` are pruned, the
+    smaller model exported and fine-tuned for ``finetune_epochs`` at ``finetune_lr``."""
+
+    enabled: bool = False
+    gates: tuple[str, ...] = ()
+    gamma: tuple[float, ...] = field(default=(1.0,), metadata={"min": 0.0})
+    gamma_warmup_epochs: int = field(default=0, metadata={"min": 0})
+    threshold: float = 0.0
+    finetune_epochs: int = field(default=0, metadata={"min": 0})
+    finetune_lr: float = field(default=1e-4, metadata={"gt": 0.0})
+
+
+@dataclass
 class ExperimentConfig:
     """A whole experiment; ``preset`` names the preset it came from."""
 
@@ -109,3 +128,4 @@ class ExperimentConfig:
     objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     plane: PlaneConfig = field(default_factory=PlaneConfig)
+    compress: CompressConfig = field(default_factory=CompressConfig)

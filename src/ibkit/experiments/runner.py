@@ -16,11 +16,12 @@ from ibkit._errors import ConfigError
 from ibkit._io import save_torch, write_json, write_text
 from ibkit.data import Dataset, Split, load_dataset
 from ibkit.engine import Objective, Trainer, TrainingInterrupted, cross_entropy, seed_everything
+from ibkit.experiments.compress_run import finish_compression, gated_model, vibnet_objective
 from ibkit.experiments.config import MODELS, ExperimentConfig
 from ibkit.experiments.plane_run import plane_callbacks, plane_results
 from ibkit.experiments.presets import Preset, get_preset
 from ibkit.experiments.rundir import RunDirectory
-from ibkit.models import MLP, DeterministicClassifier, VIBClassifier
+from ibkit.models import MLP, DeterministicClassifier, VIBClassifier, lenet5_caffe, vgg16_cifar
 from ibkit.objectives import BetaSchedule, VIBObjective, label_entropy_bits
 
 
@@ -56,6 +57,10 @@ def build_model(config: ExperimentConfig, data: Dataset) -> nn.Module:
         return VIBClassifier(data.input_dim, m.hidden, m.bottleneck_dim, data.n_classes, m.prior,
                              m.std_offset, m.train_samples, m.eval_samples, m.eval_mode,
                              m.activation)
+    if m.name == "lenet5":
+        return lenet5_caffe(data.n_classes, data.train.x.shape[1])
+    if m.name == "vgg16":
+        return vgg16_cifar(data.n_classes, m.hidden[0] / 512 if m.hidden else 1.0)
     if m.name == "deterministic":
         return DeterministicClassifier(data.input_dim, m.hidden, m.bottleneck_dim,
                                        data.n_classes, m.activation)
@@ -63,7 +68,10 @@ def build_model(config: ExperimentConfig, data: Dataset) -> nn.Module:
 
 
 def build_objective(config: ExperimentConfig, data: Dataset) -> Objective:
-    """The VIB objective for ``model.name=vib`` (H(Y) from the training labels), else cross-entropy."""
+    """VIBNet's objective (*) when compressing; the VIB objective for ``model.name=vib``
+    (H(Y) from the training labels); else cross-entropy."""
+    if config.compress.enabled:
+        return vibnet_objective(config, data)
     if config.model.name != "vib":
         return cross_entropy
     o = config.objective
@@ -143,6 +151,9 @@ def run(
                         config.data.split_seed, config.data.random_labels)
     seed_everything(config.train.seed)
     model = build_model(config, data)
+    dense = None
+    if config.compress.enabled:
+        dense, model = model, gated_model(model, data, config.compress)
     callbacks = plane_callbacks(config, data, model, rd.path)
     if not resume:
         for name in ("plane.csv", "dynamics.csv"):
@@ -160,6 +171,9 @@ def run(
         write_embedding(rd.path / "embedding.csv", trainer.eval_model, data.test, trainer.device)
     extras = {"plane": plane_results(config, data, trainer, rd.path)}
     extras["metrics"] = extras["plane"].pop("metrics", {})
+    if dense is not None:
+        extras["compression"] = finish_compression(config, data, dense, trainer, rd.path)
+        extras["metrics"].update(extras["compression"].pop("metrics"))
     from ibkit.report import render_figures
 
     render_figures(rd.path)

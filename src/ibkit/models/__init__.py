@@ -1,5 +1,6 @@
 """The papers' architectures as ``nn.Module``s."""
 
+from ibkit.models.convnets import lenet5_caffe, vgg16_cifar
 from ibkit.models.mlp import ACTIVATIONS, MLP, make_activation
 from ibkit.models.vib import (
     EVAL_MODES,
@@ -17,5 +18,7 @@ __all__ = [
     "VIBClassifier",
     "VIBOutput",
     "encoder_mlp",
+    "lenet5_caffe",
+    "vgg16_cifar",
     "make_activation",
 ]

@@ -1,5 +1,6 @@
 """Figures and the run report: the only sub-package that imports matplotlib."""
 
+from ibkit.report.compress_figures import plot_units_kept, render_compression_figure
 from ibkit.report.figures import (
     learning_curves_figure,
     plot_bounds,
@@ -25,6 +26,8 @@ from ibkit.report.vib_figures import (
 )
 
 __all__ = [
+    "plot_units_kept",
+    "render_compression_figure",
     "plane_figure",
     "plot_dynamics",
     "plot_partitions",

@@ -68,7 +68,7 @@ def plot_bounds(rows: list[dict[str, float]], ax: Axes | None = None, split: str
 def learning_curves_figure(rows: list[dict[str, float]], title: str = "") -> Figure:
     """Loss and error (per cent, log scale) per epoch for train, validation and test; for a VIB
     run, a third panel with both information bounds per epoch."""
-    vib = bool(rows) and "val_kl_bits" in rows[0]
+    vib = bool(rows) and "val_izy_lower_bits" in rows[0]
     fig = Figure(figsize=(15 if vib else 10, 3.8), layout="constrained")
     axes = fig.subplots(1, 3 if vib else 2)
     plot_metric(rows, "loss", axes[0], label="loss (objective)")
@@ -89,7 +89,9 @@ def render_figures(run_dir: str | Path) -> list[Path]:
     out.mkdir(exist_ok=True)
     path = out / "learning_curves.png"
     learning_curves_figure(rows, title=run_dir.name).savefig(path, dpi=120)
+    from ibkit.report.compress_figures import render_compression_figure
     from ibkit.report.plane_figures import render_plane_figures
     from ibkit.report.vib_figures import render_embedding
 
-    return [path, *render_embedding(run_dir), *render_plane_figures(run_dir)]
+    return [path, *render_embedding(run_dir), *render_plane_figures(run_dir),
+            *render_compression_figure(run_dir)]

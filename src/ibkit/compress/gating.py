@@ -1,0 +1,140 @@
+"""Putting information gates into a sequential model, and VIBNet's training objective (*)."""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ibkit._errors import ConfigError
+from ibkit.engine import StepOutput
+from ibkit.layers import InformationGate
+from ibkit.plane.hooks import ACTIVATION_TYPES
+
+INPUT = "input"
+"""Gate name for the model's input (after a leading Flatten, if any): pixels for an MLP."""
+GATEABLE: tuple[type[nn.Module], ...] = (
+    nn.Linear, nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d, nn.BatchNorm1d, nn.BatchNorm2d,
+    nn.Flatten, *ACTIVATION_TYPES,
+)
+LN2 = math.log(2.0)
+
+
+def gate_name(after: str) -> str:
+    """The name of the gate placed after module ``after``."""
+    return f"{after}_gate"
+
+
+def add_gates(model: nn.Sequential, after: Sequence[str], example: torch.Tensor,
+              threshold: float = 0.0) -> nn.Sequential:
+    """A copy of ``model`` with an :class:`InformationGate` after each module named in ``after``.
+
+    ``"input"`` gates the model's input (after a leading ``Flatten``). The gate's size is
+    read from the module's output on ``example``: features of ``(B, n)`` outputs, channels
+    of ``(B, C, H, W)`` outputs. Gates are named ``<module>_gate``.
+
+    Raises:
+        ConfigError: ``model`` is not an ``nn.Sequential``, a name is unknown, or the
+            module is of a type gates do not support (see :data:`GATEABLE`).
+    """
+    if not isinstance(model, nn.Sequential):
+        raise ConfigError(f"add_gates needs an nn.Sequential model. Got {type(model).__name__}.")
+    model = copy.deepcopy(model)  # the gated model shares no module with the dense one
+    children = OrderedDict(model.named_children())
+    unknown = [a for a in after if a != INPUT and a not in children]
+    if unknown or not after:
+        raise ConfigError(f"The 'gates' parameter names {unknown or list(after)}; allowed: "
+                          f"{INPUT!r} or module names {list(children)}.")
+    for name in after:
+        if name != INPUT and not isinstance(children[name], GATEABLE):
+            raise ConfigError(
+                f"Cannot gate module {name!r} of type {type(children[name]).__name__}. Gates "
+                f"follow {', '.join(sorted({t.__name__ for t in GATEABLE}))} modules."
+            )
+    sizes = _output_sizes(model, example)
+    first = next(iter(children))
+    input_after = first if isinstance(children[first], nn.Flatten) else None
+    new: OrderedDict[str, nn.Module] = OrderedDict()
+    if INPUT in after and input_after is None:
+        new[gate_name(INPUT)] = InformationGate(example.shape[1], threshold)
+    for name, module in children.items():
+        new[name] = module
+        if name in after or (INPUT in after and name == input_after):
+            gname = gate_name(INPUT if name == input_after and INPUT in after else name)
+            new[gname] = InformationGate(sizes[name], threshold)
+            if name in after and name == input_after and INPUT in after:
+                raise ConfigError(f"Gate either {INPUT!r} or {name!r}, not both: the same units.")
+    return nn.Sequential(new).to(next(model.parameters()).device)
+
+
+@torch.no_grad()
+def _output_sizes(model: nn.Sequential, example: torch.Tensor) -> dict[str, int]:
+    sizes, h = {}, example
+    was = model.training
+    model.eval()
+    for name, module in model.named_children():
+        h = module(h)
+        sizes[name] = int(h.shape[1]) if h.dim() in (2, 4) else -1
+    model.train(was)
+    return sizes
+
+
+def gates(model: nn.Module) -> dict[str, InformationGate]:
+    """The gates of ``model`` by module name, in order."""
+    return {n: m for n, m in model.named_modules() if isinstance(m, InformationGate)}
+
+
+class VIBNetObjective:
+    """VIBNet's objective (*) per example, in nats:
+
+        CE(y, f(x)) + (1 / N) * sum_i gamma_i * sum_j ln(1 + alpha_ij)
+
+    the paper's sum over the data set divided by its size N (gamma_i: compression strength
+    of gate i, like VIB's beta: larger prunes more). Reports ``ce_bits``, ``kl_bits``
+    (1/2 sum log2(1 + alpha), all gates) and ``units_kept``.
+
+    Args:
+        gamma: one gamma for every gate, or gate name -> gamma.
+        n_train: N, the number of training examples.
+        warmup_epochs: ramp every gamma linearly from 0 over this many epochs (the network
+            first learns the task, as VIBNet starts from a trained network).
+    """
+
+    def __init__(self, gamma: float | Mapping[str, float], n_train: int,
+                 warmup_epochs: int = 0) -> None:
+        values = gamma.values() if isinstance(gamma, Mapping) else [gamma]
+        if not all(isinstance(g, (int, float)) and math.isfinite(g) and g >= 0 for g in values):
+            raise ConfigError(f"The 'gamma' parameter of VIBNetObjective must be finite and "
+                              f">= 0. Got {gamma!r} instead.")
+        if not isinstance(n_train, int) or n_train < 1:
+            raise ConfigError(f"The 'n_train' parameter of VIBNetObjective must be an int >= 1. "
+                              f"Got {n_train!r} instead.")
+        self.gamma = gamma
+        self.n_train = n_train
+        self.warmup_epochs = warmup_epochs
+        self.factor = 1.0 if warmup_epochs == 0 else 1.0 / warmup_epochs
+
+    def on_epoch_start(self, epoch: int) -> None:
+        """Set the warm-up factor for 0-based ``epoch``."""
+        w = self.warmup_epochs
+        self.factor = 1.0 if w == 0 else min(1.0, (epoch + 1) / w)
+
+    def _gamma(self, name: str) -> float:
+        return float(self.gamma.get(name, 0.0) if isinstance(self.gamma, Mapping) else self.gamma)
+
+    def __call__(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> StepOutput:
+        logits = model(x)
+        ce = F.cross_entropy(logits, y)
+        gs = gates(model)
+        penalty = sum((self._gamma(n) * g.penalty_nats() for n, g in gs.items()),
+                      torch.zeros((), device=x.device))
+        with torch.no_grad():
+            kl = sum((g.kl_bits() for g in gs.values()), torch.zeros((), device=x.device))
+            kept = sum((g.mask().sum() for g in gs.values()), torch.zeros((), device=x.device))
+        metrics = {"ce_bits": ce.detach() / LN2, "kl_bits": kl, "units_kept": kept}
+        return StepOutput(ce + self.factor * penalty / self.n_train, logits, metrics)

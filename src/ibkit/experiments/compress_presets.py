@@ -1,0 +1,45 @@
+"""Presets of the VIBNet compression experiments (Dai et al. 2018)."""
+
+from __future__ import annotations
+
+from ibkit.engine import TrainConfig
+from ibkit.experiments.config import CompressConfig, DataConfig, ExperimentConfig, ModelConfig
+
+
+def vibnet_lenet300() -> ExperimentConfig:
+    """LeNet-300-100 on MNIST with gates on the input pixels and both hidden layers."""
+    return ExperimentConfig(
+        preset="vibnet-lenet300",
+        data=DataConfig(name="mnist"),
+        model=ModelConfig(hidden=(300, 100), activation="relu"),
+        train=TrainConfig(epochs=40, batch_size=100, lr=1e-3, threads=2),
+        compress=CompressConfig(enabled=True, gates=("input", "act1", "act2"), gamma=(40.0,),
+                                gamma_warmup_epochs=5, finetune_epochs=5, finetune_lr=1e-4),
+    )
+
+
+def vibnet_lenet5() -> ExperimentConfig:
+    """LeNet5-Caffe on MNIST with gates on both convolutions' channels and the 500 units."""
+    return ExperimentConfig(
+        preset="vibnet-lenet5",
+        data=DataConfig(name="mnist"),
+        model=ModelConfig(name="lenet5"),
+        train=TrainConfig(epochs=30, batch_size=100, lr=1e-3, threads=2),
+        compress=CompressConfig(enabled=True, gates=("relu1", "relu2", "relu3"), gamma=(40.0,),
+                                gamma_warmup_epochs=5, finetune_epochs=5, finetune_lr=1e-4),
+    )
+
+
+VGG_GATES = tuple(f"relu{i}" for i in range(1, 14)) + ("relu_fc1",)
+
+
+def vibnet_vgg16() -> ExperimentConfig:
+    """VIBNet's modified VGG16 on CIFAR-10, a gate after every ReLU."""
+    return ExperimentConfig(
+        preset="vibnet-vgg16-cifar10",
+        data=DataConfig(name="cifar10"),
+        model=ModelConfig(name="vgg16", hidden=()),
+        train=TrainConfig(epochs=200, batch_size=128, lr=1e-3, lr_decay=0.5, lr_decay_every=50),
+        compress=CompressConfig(enabled=True, gates=VGG_GATES, gamma=(10.0,),
+                                gamma_warmup_epochs=20, finetune_epochs=10, finetune_lr=1e-4),
+    )

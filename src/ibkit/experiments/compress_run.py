@@ -1,0 +1,89 @@
+"""The compression part of a run: gates before training; prune, export, report, fine-tune after."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any
+
+from torch import nn
+
+from ibkit._errors import ConfigError
+from ibkit._io import write_rows_csv
+from ibkit.compress import (
+    VIBNetObjective,
+    add_gates,
+    compression_report,
+    export_pruned,
+    gate_name,
+    prune_gates,
+    save_exported,
+)
+from ibkit.data import Dataset
+from ibkit.engine import Trainer, cross_entropy
+from ibkit.experiments.config import CompressConfig, ExperimentConfig
+
+
+def gated_model(model: nn.Module, data: Dataset, c: CompressConfig) -> nn.Sequential:
+    """``model`` with gates after ``c.gates``."""
+    if not c.gates:
+        raise ConfigError("The 'compress.gates' parameter is empty: name the modules to gate "
+                          "(for example input,act1,act2).")
+    if not isinstance(model, nn.Sequential):
+        raise ConfigError(f"Compression needs a sequential model; {type(model).__name__} is not.")
+    return add_gates(model, c.gates, data.train.x[:8], c.threshold)
+
+
+def gate_gammas(c: CompressConfig) -> dict[str, float]:
+    """Gate name -> gamma (one value for every gate, or one per gate)."""
+    if len(c.gamma) not in (1, len(c.gates)):
+        raise ConfigError(f"The 'compress.gamma' parameter needs 1 or {len(c.gates)} values (one "
+                          f"per gate). Got {len(c.gamma)}: {c.gamma}.")
+    values = c.gamma * len(c.gates) if len(c.gamma) == 1 else c.gamma
+    return {gate_name(g): float(v) for g, v in zip(c.gates, values, strict=True)}
+
+
+def vibnet_objective(config: ExperimentConfig, data: Dataset) -> VIBNetObjective:
+    """Objective (*) with the configured gammas."""
+    c = config.compress
+    return VIBNetObjective(gate_gammas(c), len(data.train), c.gamma_warmup_epochs)
+
+
+def finish_compression(config: ExperimentConfig, data: Dataset, dense: nn.Module,
+                       trainer: Trainer, run_dir: Path) -> dict[str, Any]:
+    """Prune the evaluated model, export it, report r_W, r_N, FLOPs and errors, fine-tune."""
+    gated = copy.deepcopy(trainer.eval_model).cpu()
+    kept = prune_gates(gated)
+    example = data.train.x[:64]
+    exported = export_pruned(gated, example)
+    report = compression_report(dense.cpu(), gated, exported, data.train.x[:1])
+    out_dir = run_dir / "exported"
+    save_exported(exported, out_dir)
+    write_rows_csv(run_dir / "compression.csv", [
+        {"gate": n, "kept": k, "units": u, "kept_pct": 100.0 * k / u} for n, (k, u) in kept.items()])
+    metrics = {"r_W_pct": report.r_W_pct, "r_N_pct": report.r_N_pct,
+               "flops_after": float(report.flops_after)}
+    evaluate = Trainer(exported, data, dataclasses.replace(config.train, ema_decay=0.0,
+                                                           progress=False), cross_entropy)
+    for split in ("val", "test"):
+        if getattr(data, split) is not None:
+            acc = evaluate.evaluate(getattr(data, split))["acc"]
+            metrics[f"exported_{split}_error_pct"] = 100.0 * (1.0 - acc)
+    result: dict[str, Any] = {"report": report.as_dict(), "exported_dir": str(out_dir)}
+    c = config.compress
+    if c.finetune_epochs:
+        start = time.perf_counter()
+        tune = dataclasses.replace(config.train, epochs=c.finetune_epochs, lr=c.finetune_lr,
+                                   lr_decay=1.0, ema_decay=0.0)
+        ft = Trainer(exported, data, tune, cross_entropy, run_dir=run_dir / "finetune")
+        ft.fit()
+        save_exported(ft.model.cpu().eval(), run_dir / "finetune")
+        last = ft.history[-1]
+        for split in ("val", "test"):
+            if f"{split}_acc" in last:
+                metrics[f"finetuned_{split}_error_pct"] = 100.0 * (1.0 - last[f"{split}_acc"])
+        result["finetune_seconds"] = round(time.perf_counter() - start, 2)
+    result["metrics"] = metrics
+    return result

@@ -1,0 +1,143 @@
+"""InformationGate, pruning, export of a smaller model, the compression report, bad input."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import pytest
+import torch
+from torch import nn
+
+from ibkit._errors import ConfigError
+from ibkit.compress import (
+    VIBNetObjective,
+    add_gates,
+    compression_report,
+    count_flops,
+    export_pruned,
+    gates,
+    lenet300_ratios,
+    load_exported,
+    prune_gates,
+    save_exported,
+)
+from ibkit.layers import InformationGate
+from ibkit.models import MLP, lenet5_caffe, vgg16_cifar
+
+
+def test_gate_noise_kl_and_evaluation() -> None:
+    gate = InformationGate(4)
+    with torch.no_grad():
+        gate.mu.copy_(torch.tensor([1.0, 2.0, 0.1, -1.0]))
+        gate.log_sigma2.copy_(torch.tensor([0.0, 0.0, 0.0, 4.0]))
+    alpha = torch.tensor([1.0, 4.0, 0.01, math.exp(-4.0)])
+    assert torch.allclose(gate.log_alpha(), alpha.log(), atol=1e-5)
+    assert float(gate.kl_bits().detach()) == pytest.approx(float(0.5 * torch.log2(1 + alpha).sum()), rel=1e-5)
+    gate.eval()  # ln alpha < 0 for units 2 and 3: masked; others multiplied by mu
+    with torch.no_grad():
+        assert torch.equal(gate(torch.ones(1, 4)), torch.tensor([[1.0, 2.0, 0.0, 0.0]]))
+    gate.train()
+    with torch.no_grad():
+        out = gate(torch.ones(1000, 4))
+        conv = gate(torch.ones(5, 4, 3, 3))  # channels: one draw per example and channel
+    assert out.std(0)[0] == pytest.approx(1.0, rel=0.1)  # sigma = 1: noise per example
+    assert not torch.equal(out[:, 0], out[:, 1])  # and per unit
+    assert torch.equal(conv, conv[:, :, :1, :1].expand_as(conv))
+    (gate(torch.ones(8, 4)).sum() + gate.kl_bits()).backward()
+    assert gate.mu.grad.abs().sum() > 0 and gate.log_sigma2.grad.abs().sum() > 0
+
+
+def _randomise(model: nn.Module) -> None:
+    for g in gates(model).values():
+        with torch.no_grad():
+            g.log_sigma2.uniform_(-4.0, 2.0)
+            g.mu.uniform_(-1.5, 1.5)
+
+
+@pytest.mark.parametrize("kind", ["lenet300", "lenet5", "vgg"])
+def test_export_is_smaller_and_equal_within_1e_5(kind: str, tmp_path) -> None:
+    torch.manual_seed(0)
+    if kind == "lenet300":
+        dense, x, after = MLP(784, (300, 100), 10), torch.rand(16, 1, 28, 28), ["input", "act1", "act2"]
+    elif kind == "lenet5":
+        dense, x, after = lenet5_caffe(), torch.rand(16, 1, 28, 28), ["relu1", "relu2", "relu3"]
+    else:
+        dense, x, after = vgg16_cifar(width=1 / 8), torch.rand(16, 3, 32, 32), ["relu1", "pool1",
+                                                                               "relu9", "relu_fc1"]
+    gated = add_gates(dense, after, x)
+    _randomise(gated)
+    gated.train()
+    gated(x)  # batch-norm statistics move
+    kept = prune_gates(gated)
+    assert "mu_orig" in dict(gated.named_parameters()).keys() | {
+        k.split(".")[-1] for k in gated.state_dict()}
+    exported = export_pruned(gated, x)
+    gated.eval()
+    assert (exported(x) - gated(x)).abs().max() <= 1e-5
+    report = compression_report(dense, gated, exported, x[:1])
+    assert report.weights_after < report.weights_before
+    assert report.flops_after < report.flops_before
+    assert report.architecture == "-".join(str(k) for k, _ in kept.values())
+    save_exported(exported, tmp_path)
+    alone = load_exported(tmp_path)  # rebuilt from the spec, weights read with weights_only
+    assert (alone(x) - gated(x)).abs().max() <= 1e-5
+
+
+def test_report_arithmetic_of_the_paper() -> None:
+    r_w, r_n = lenet300_ratios((97, 71, 33))
+    assert round(r_w, 2) == 3.59 and round(r_n, 2) == 16.98
+    # the same numbers from a gated LeNet-300-100 pruned to 97-71-33
+    torch.manual_seed(0)
+    dense, x = MLP(784, (300, 100), 10), torch.rand(4, 1, 28, 28)
+    gated = add_gates(dense, ["input", "act1", "act2"], x)
+    for g, k in zip(gates(gated).values(), (97, 71, 33), strict=True):
+        with torch.no_grad():
+            g.mu.fill_(1.0)
+            g.log_sigma2.fill_(-5.0)
+            g.log_sigma2[k:] = 5.0
+    prune_gates(gated)
+    report = compression_report(dense, gated, export_pruned(gated, x), x[:1])
+    assert report.architecture == "97-71-33"
+    assert round(report.r_W_pct, 2) == 3.59 and round(report.r_N_pct, 2) == 16.98
+    assert report.flops_after == 9560 and count_flops(dense, x) == 266_200
+
+
+def test_objective_star() -> None:
+    torch.manual_seed(0)
+    x, y = torch.rand(10, 1, 28, 28), torch.randint(0, 10, (10,))
+    gated = add_gates(MLP(784, (30,), 10), ["input", "act1"], x)
+    obj = VIBNetObjective({"input_gate": 2.0, "act1_gate": 0.0}, n_train=100)
+    gated.eval()
+    out = obj(gated, x, y)
+    ce = nn.functional.cross_entropy(gated(x), y)
+    penalty = 2.0 * gates(gated)["input_gate"].penalty_nats() / 100
+    assert float(out.loss.detach()) == pytest.approx(float((ce + penalty).detach()), rel=1e-5)
+    with pytest.raises(ConfigError, match="'gamma'"):
+        VIBNetObjective(-1.0, 100)
+
+
+def test_bad_input_is_refused() -> None:
+    x = torch.rand(4, 10)
+    model = nn.Sequential(nn.Linear(10, 5), nn.Dropout(0.1), nn.ReLU(), nn.Linear(5, 2))
+    with pytest.raises(ConfigError, match="Cannot gate module '1' of type Dropout"):
+        add_gates(model, ["1"], x)
+    with pytest.raises(ConfigError, match="'gates'.*'fc7'"):
+        add_gates(model, ["fc7"], x)
+    with pytest.raises(ConfigError, match="has none"):
+        export_pruned(model, x)
+    with pytest.raises(ValueError, match="no InformationGate"):
+        prune_gates(model)
+    gated = add_gates(model, ["2"], x)
+    with torch.no_grad():
+        gates(gated)["2_gate"].log_sigma2.fill_(10.0)  # every unit below the threshold
+    with pytest.warns(RuntimeWarning, match="keeping unit"):
+        kept = prune_gates(gated)
+    assert kept["2_gate"] == (1, 5)
+    exported = export_pruned(gated, x)  # one unit survives: a working model
+    assert exported[0].out_features == 1
+    with pytest.raises(ConfigError, match="after the last layer"):
+        g2 = add_gates(model, ["3"], x)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            export_pruned(g2, x)

@@ -12,9 +12,9 @@ def vibnet_lenet300() -> ExperimentConfig:
         preset="vibnet-lenet300",
         data=DataConfig(name="mnist"),
         model=ModelConfig(hidden=(300, 100), activation="relu"),
-        train=TrainConfig(epochs=40, batch_size=100, lr=1e-3, threads=2),
-        compress=CompressConfig(enabled=True, gates=("input", "act1", "act2"), gamma=(40.0,),
-                                gamma_warmup_epochs=5, finetune_epochs=5, finetune_lr=1e-4),
+        train=TrainConfig(epochs=30, batch_size=100, lr=1e-3, threads=2),
+        compress=CompressConfig(enabled=True, gates=("input", "act1", "act2"), gamma=(15.0,),
+                                gamma_warmup_epochs=5, finetune_epochs=10, finetune_lr=1e-4),
     )
 
 
@@ -24,9 +24,9 @@ def vibnet_lenet5() -> ExperimentConfig:
         preset="vibnet-lenet5",
         data=DataConfig(name="mnist"),
         model=ModelConfig(name="lenet5"),
-        train=TrainConfig(epochs=30, batch_size=100, lr=1e-3, threads=2),
-        compress=CompressConfig(enabled=True, gates=("relu1", "relu2", "relu3"), gamma=(40.0,),
-                                gamma_warmup_epochs=5, finetune_epochs=5, finetune_lr=1e-4),
+        train=TrainConfig(epochs=10, batch_size=100, lr=1e-3, threads=2),
+        compress=CompressConfig(enabled=True, gates=("relu1", "relu2", "relu3"), gamma=(15.0,),
+                                gamma_warmup_epochs=2, finetune_epochs=3, finetune_lr=1e-4),
     )
 
 

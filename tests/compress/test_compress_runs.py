@@ -27,7 +27,7 @@ def test_lenet300_preset_on_digits_writes_report_and_exported_model(tmp_path) ->
     assert report["architecture"].count("-") == 2 and report["units"]["input_gate"][1] == 64
     assert "exported_test_error_pct" in final and "finetuned_test_error_pct" in final
     assert {e["metric"] for e in summary["expected"]} == {"r_W_pct", "r_N_pct",
-                                                          "exported_test_error_pct"}
+                                                          "finetuned_test_error_pct"}
     with open(tmp_path / "r" / "compression.csv") as f:
         rows = list(csv.DictReader(f))
     assert [r["gate"] for r in rows] == ["input_gate", "act1_gate", "act2_gate"]

@@ -244,7 +244,7 @@ def _compress_presets() -> dict[str, Preset]:
     def paper(r_w: float, r_n: float, err: float, table: str) -> tuple[Expected, ...]:
         src = f"Dai et al. 2018 {table}"
         return (Expected("r_W_pct", r_w, "<=", src), Expected("r_N_pct", r_n, "<=", src),
-                Expected("exported_test_error_pct", err, "<=", src))
+                Expected("finetuned_test_error_pct", err, "<=", src))
 
     return {p.name: p for p in (
         Preset("vibnet-lenet300", "VIBNet on LeNet-300-100 (MNIST): gates on pixels and both "

@@ -6,13 +6,15 @@ Three ways to use it, with the same numbers:
 - in one's own loop: ``plane.update(epoch)`` after each epoch, then ``plane.compute()``;
 - on saved weights: :func:`plane_from_checkpoints`.
 
-Activations are recorded on the training thread (a forward pass over the probe set); the
-estimation runs on one background thread so training goes on meanwhile. Each epoch's
+With the default background thread, the training thread only copies the model; the forward
+pass over the probe set and the estimation run on the worker while training goes on (with a
+worker process, activations are recorded on the training thread and sent to it). Each epoch's
 points are appended to ``plane.csv`` as soon as they are computed.
 """
 
 from __future__ import annotations
 
+import copy
 import csv
 import multiprocessing
 import threading
@@ -90,12 +92,19 @@ class InformationPlane(Callback):
         """Record the layers now and queue their estimation under ``epoch``."""
         if not isinstance(epoch, int) or epoch < 0:
             raise param_error("epoch", "InformationPlane.update", "an int >= 0", epoch)
-        acts = record_activations(model or self.model, self.layers, self.x)
+        model = model or self.model
         self.done.add(epoch)
         if self._pool is None:
-            self._estimate(epoch, acts)
+            self._estimate(epoch, record_activations(model, self.layers, self.x))
             return
         self._raise_failed()
+        if isinstance(self._pool, ThreadPoolExecutor):
+            # the forward pass over the probe set runs on the worker too, on a frozen copy
+            snapshot = _snapshot(model)
+            if snapshot is not None:
+                self._pending.append(self._pool.submit(self._record_and_estimate, epoch, snapshot))
+                return
+        acts = record_activations(model, self.layers, self.x)
         if isinstance(self._pool, ProcessPoolExecutor):
             future = self._pool.submit(estimate_points, self.estimators, self.max_samples, epoch,
                                        acts, self.y)
@@ -166,6 +175,9 @@ class InformationPlane(Callback):
     def _wanted(self, epoch: int) -> bool:
         return epoch not in self.done and (self.epochs is None or epoch in self.epochs)
 
+    def _record_and_estimate(self, epoch: int, model: nn.Module) -> None:
+        self._estimate(epoch, record_activations(model, self.layers, self.x))
+
     def _estimate(self, epoch: int, acts: dict[str, torch.Tensor]) -> None:
         self._store(estimate_points(self.estimators, self.max_samples, epoch, acts, self.y))
 
@@ -200,6 +212,15 @@ def estimate_points(estimators: Sequence[MIEstimator], max_samples: Mapping[str,
         for layer, t in acts.items():
             points += layer_points(est, epoch, layer, t[:n], y[:n])
     return points
+
+
+def _snapshot(model: nn.Module) -> nn.Module | None:
+    """A frozen copy of ``model`` for the worker thread (None if it cannot be copied)."""
+    try:
+        with torch.no_grad():
+            return copy.deepcopy(model)
+    except RuntimeError:  # for example a module whose attribute is a computed tensor
+        return None
 
 
 def _one_thread() -> None:

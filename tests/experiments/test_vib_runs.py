@@ -73,8 +73,11 @@ def test_param_values_and_keys():
     config = resolve_config("vib-digits")
     assert resolve_key("beta", config) == "objective.beta"
     assert resolve_key("train.lr", config) == "train.lr"
+    assert resolve_key("gamma", config) == "compress.gamma"
     with pytest.raises(ConfigError, match="names 0 config keys"):
-        resolve_key("gamma", config)
+        resolve_key("no_such_knob", config)
+    with pytest.raises(ConfigError, match="names 2 config keys"):
+        resolve_key("enabled", config)  # plane.enabled and compress.enabled
 
 
 def test_sweep_runs_points_writes_table_and_figures_and_skips_finished(tmp_path):

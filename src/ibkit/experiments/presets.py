@@ -158,7 +158,7 @@ PRESETS: dict[str, Preset] = {
         "demo",
         "MLP 64-128-64-10 on the embedded 8x8 digits, then vib-digits at 5 betas and the "
         "I(Z;Y)-vs-I(Z;X) trade-off figure, then a short tishby-tanh and its information "
-        "plane; about two minutes on 2 CPU cores",
+        "plane; under two minutes on 2 CPU cores",
         lambda: _digits_mlp("demo"),
         (Expected("test_acc", 0.95, ">=", "ibkit's own run"),),
         post=_demo_post,

@@ -239,7 +239,13 @@ class Trainer:
 
     # ----------------------------------------------------------------- set-up
     def _make_optimizer(self) -> torch.optim.Optimizer:
+        """Adam or SGD over the trainable parameters; an objective with a
+        ``param_groups(model)`` method (for example a separate learning rate for gates)
+        supplies the groups instead, the first one holding the network's weights."""
         c, params = self.config, [p for p in self.model.parameters() if p.requires_grad]
+        groups = getattr(self.objective, "param_groups", None)
+        if groups is not None:
+            params = groups(self.model)
         if c.optimizer == "adam":
             # the fused kernel is 20-40 % faster per step on CPU and GPU, same update rule
             return torch.optim.Adam(params, lr=c.lr, betas=tuple(c.betas),

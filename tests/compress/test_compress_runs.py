@@ -66,3 +66,20 @@ def test_vgg16_cifar10_preset_runs_on_a_tiny_generated_data_set(tmp_path, monkey
     assert report["flops_after"] <= report["flops_before"]
     saved = json.loads((tmp_path / "v" / "summary.json").read_text())
     assert saved["final"]["r_W_pct"] == pytest.approx(report["r_W_pct"])
+
+
+def test_pretraining_phase_trains_the_dense_model_that_gets_the_gates(tmp_path) -> None:
+    # With a negligible learning rate after gating, the gated model must keep the
+    # pretrained accuracy (gates start as the identity); gating an untrained model would
+    # leave chance accuracy.
+    config = resolve_config("vibnet-lenet300", [
+        "data.name=digits", "train.epochs=1", "train.lr=1e-12", "compress.gamma=0",
+        "compress.pretrain_epochs=6", "compress.pretrain_lr=3e-3", "compress.finetune_epochs=0",
+        "train.progress=false"])
+    summary = run(config, tmp_path / "p")
+    final = summary["final"]
+    with open(tmp_path / "p" / "pretrain" / "metrics.csv") as f:
+        assert len(list(csv.DictReader(f))) == 6
+    assert final["pretrained_test_error_pct"] < 15.0
+    assert final["test_error_pct"] == pytest.approx(final["pretrained_test_error_pct"], abs=0.5)
+    assert summary["compression"]["pretrain_seconds"] > 0

@@ -117,6 +117,29 @@ def test_objective_star() -> None:
         VIBNetObjective(-1.0, 100)
 
 
+def test_gate_learning_rate_reaches_the_trainers_optimizer() -> None:
+    from ibkit.data import Dataset, Split
+    from ibkit.engine import TrainConfig, Trainer
+
+    torch.manual_seed(0)
+    x, y = torch.rand(20, 6), torch.randint(0, 2, (20,))
+    gated = add_gates(MLP(6, (5,), 2), ["input", "act1"], x)
+    obj = VIBNetObjective(1.0, n_train=20, gate_lr=0.5)
+    data = Dataset("toy", Split(x, y), None, None, 2)
+    trainer = Trainer(gated, data, TrainConfig(epochs=1, lr=1e-3, progress=False), obj)
+    weights, gate_group = trainer.optimizer.param_groups
+    assert weights["lr"] == 1e-3 and gate_group["lr"] == 0.5
+    gate_params = {id(p) for g in gates(trainer.model).values() for p in g.parameters()}
+    assert {id(p) for p in gate_group["params"]} == gate_params and len(gate_params) == 4
+    assert not gate_params & {id(p) for p in weights["params"]}
+    before = gates(trainer.model)["input_gate"].log_sigma2.detach().clone()
+    trainer.fit()  # one Adam step moves a parameter by about its group's rate
+    step = (gates(trainer.model)["input_gate"].log_sigma2.detach() - before).abs().max()
+    assert 0.3 < float(step) < 0.6
+    with pytest.raises(ConfigError, match="'gate_lr'"):
+        VIBNetObjective(1.0, 20, gate_lr=0.0)
+
+
 def test_bad_input_is_refused() -> None:
     x = torch.rand(4, 10)
     model = nn.Sequential(nn.Linear(10, 5), nn.Dropout(0.1), nn.ReLU(), nn.Linear(5, 2))

@@ -103,10 +103,13 @@ class VIBNetObjective:
         n_train: N, the number of training examples.
         warmup_epochs: ramp every gamma linearly from 0 over this many epochs (the network
             first learns the task, as VIBNet starts from a trained network).
+        gate_lr: learning rate of the gates' mu and log sigma^2 (None: the trainer's
+            rate). The gates start at log sigma^2 = -9, so at a rate of 1e-3 a unit needs
+            thousands of steps before it can be pruned; a larger gate rate prunes sooner.
     """
 
     def __init__(self, gamma: float | Mapping[str, float], n_train: int,
-                 warmup_epochs: int = 0) -> None:
+                 warmup_epochs: int = 0, gate_lr: float | None = None) -> None:
         values = gamma.values() if isinstance(gamma, Mapping) else [gamma]
         if not all(isinstance(g, (int, float)) and math.isfinite(g) and g >= 0 for g in values):
             raise ConfigError(f"The 'gamma' parameter of VIBNetObjective must be finite and "
@@ -114,7 +117,11 @@ class VIBNetObjective:
         if not isinstance(n_train, int) or n_train < 1:
             raise ConfigError(f"The 'n_train' parameter of VIBNetObjective must be an int >= 1. "
                               f"Got {n_train!r} instead.")
+        if gate_lr is not None and not (isinstance(gate_lr, (int, float)) and gate_lr > 0):
+            raise ConfigError(f"The 'gate_lr' parameter of VIBNetObjective must be > 0 or None. "
+                              f"Got {gate_lr!r} instead.")
         self.gamma = gamma
+        self.gate_lr = gate_lr
         self.n_train = n_train
         self.warmup_epochs = warmup_epochs
         self.factor = 1.0 if warmup_epochs == 0 else 1.0 / warmup_epochs
@@ -123,6 +130,16 @@ class VIBNetObjective:
         """Set the warm-up factor for 0-based ``epoch``."""
         w = self.warmup_epochs
         self.factor = 1.0 if w == 0 else min(1.0, (epoch + 1) / w)
+
+    def param_groups(self, model: nn.Module) -> list[dict]:
+        """Optimizer groups: the network's weights, then the gates' parameters (at
+        ``gate_lr`` when set); the engine's trainer builds its optimizer from these."""
+        gate_ids = {id(p) for g in gates(model).values() for p in g.parameters()}
+        params = [p for p in model.parameters() if p.requires_grad]
+        weights = [p for p in params if id(p) not in gate_ids]
+        gate_params = [p for p in params if id(p) in gate_ids]
+        extra = {} if self.gate_lr is None else {"lr": float(self.gate_lr)}
+        return [{"params": weights}, {"params": gate_params, **extra}]
 
     def _gamma(self, name: str) -> float:
         return float(self.gamma.get(name, 0.0) if isinstance(self.gamma, Mapping) else self.gamma)

@@ -36,6 +36,27 @@ def gated_model(model: nn.Module, data: Dataset, c: CompressConfig) -> nn.Sequen
     return add_gates(model, c.gates, data.train.x[:8], c.threshold)
 
 
+def pretrain_dense(model: nn.Module, data: Dataset, config: ExperimentConfig,
+                   run_dir: Path, resume: bool) -> dict[str, Any]:
+    """Train the dense ``model`` in place with cross-entropy for ``compress.pretrain_epochs``
+    epochs (checkpoints and metrics in ``run_dir/pretrain``; resumed from there when
+    ``resume``); return its last epoch's metrics and time (empty when there is no phase)."""
+    c = config.compress
+    if not c.pretrain_epochs:
+        return {}
+    train = dataclasses.replace(config.train, epochs=c.pretrain_epochs, lr=c.pretrain_lr,
+                                ema_decay=0.0)
+    out = run_dir / "pretrain"
+    trainer = Trainer(model, data, train, cross_entropy, run_dir=out)
+    trainer.fit(resume=resume and (out / "checkpoints" / "last.pt").is_file())
+    last = trainer.history[-1] if trainer.history else {}
+    result: dict[str, Any] = {"seconds": round(sum(trainer.epoch_seconds), 2)}
+    for split in ("val", "test"):
+        if f"{split}_acc" in last:
+            result[f"pretrained_{split}_error_pct"] = 100.0 * (1.0 - last[f"{split}_acc"])
+    return result
+
+
 def gate_gammas(c: CompressConfig) -> dict[str, float]:
     """Gate name -> gamma (one value for every gate, or one per gate)."""
     if len(c.gamma) not in (1, len(c.gates)):
@@ -48,7 +69,8 @@ def gate_gammas(c: CompressConfig) -> dict[str, float]:
 def vibnet_objective(config: ExperimentConfig, data: Dataset) -> VIBNetObjective:
     """Objective (*) with the configured gammas."""
     c = config.compress
-    return VIBNetObjective(gate_gammas(c), len(data.train), c.gamma_warmup_epochs)
+    return VIBNetObjective(gate_gammas(c), len(data.train), c.gamma_warmup_epochs,
+                           c.gate_lr or None)
 
 
 def finish_compression(config: ExperimentConfig, data: Dataset, dense: nn.Module,

@@ -107,10 +107,18 @@ class CompressConfig:
     (``input`` = the input units), trained with objective (*) at strength ``gamma``
     (one value for all gates, or one per gate; larger prunes more), warmed up linearly
     over ``gamma_warmup_epochs``; units with ln alpha < ``threshold`` are pruned, the
-    smaller model exported and fine-tuned for ``finetune_epochs`` at ``finetune_lr``."""
+    smaller model exported and fine-tuned for ``finetune_epochs`` at ``finetune_lr``.
+    With ``pretrain_epochs`` > 0 the dense model is first trained with cross-entropy for
+    that many epochs at ``pretrain_lr`` (``train``'s other settings, its learning-rate
+    decay included), as VIBNet starts from a trained network; the gates are then added
+    to the trained model. ``gate_lr`` > 0 trains the gates' parameters at that rate
+    (0: ``train.lr``)."""
 
     enabled: bool = False
     gates: tuple[str, ...] = ()
+    pretrain_epochs: int = field(default=0, metadata={"min": 0})
+    pretrain_lr: float = field(default=1e-3, metadata={"gt": 0.0})
+    gate_lr: float = field(default=0.0, metadata={"min": 0.0})
     gamma: tuple[float, ...] = field(default=(1.0,), metadata={"min": 0.0})
     gamma_warmup_epochs: int = field(default=0, metadata={"min": 0})
     threshold: float = 0.0

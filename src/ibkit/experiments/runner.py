@@ -16,7 +16,12 @@ from ibkit._errors import ConfigError
 from ibkit._io import save_torch, write_json, write_text
 from ibkit.data import Dataset, Split, load_dataset
 from ibkit.engine import Objective, Trainer, TrainingInterrupted, cross_entropy, seed_everything
-from ibkit.experiments.compress_run import finish_compression, gated_model, vibnet_objective
+from ibkit.experiments.compress_run import (
+    finish_compression,
+    gated_model,
+    pretrain_dense,
+    vibnet_objective,
+)
 from ibkit.experiments.config import MODELS, ExperimentConfig
 from ibkit.experiments.plane_run import plane_callbacks, plane_results
 from ibkit.experiments.presets import Preset, get_preset
@@ -151,8 +156,9 @@ def run(
                         config.data.split_seed, config.data.random_labels)
     seed_everything(config.train.seed)
     model = build_model(config, data)
-    dense = None
+    dense, pretrained = None, {}
     if config.compress.enabled:
+        pretrained = pretrain_dense(model, data, config, rd.path, resume)
         dense, model = model, gated_model(model, data, config.compress)
     callbacks = plane_callbacks(config, data, model, rd.path)
     if not resume:
@@ -174,6 +180,9 @@ def run(
     if dense is not None:
         extras["compression"] = finish_compression(config, data, dense, trainer, rd.path)
         extras["metrics"].update(extras["compression"].pop("metrics"))
+        if pretrained:
+            extras["compression"]["pretrain_seconds"] = pretrained.pop("seconds")
+            extras["metrics"].update(pretrained)
     from ibkit.report import render_figures
 
     render_figures(rd.path)

@@ -72,7 +72,8 @@ def vib_loss(logits: torch.Tensor, y: torch.Tensor, kl_nats: torch.Tensor, beta:
     estimate of E_eps[-log q(y|z)]), then over the batch.
     """
     s, b, c = logits.shape
-    ce_nats = F.cross_entropy(logits.reshape(s * b, c), y.repeat(s))
+    ce_nats = (F.cross_entropy(logits[0], y) if s == 1
+               else F.cross_entropy(logits.reshape(s * b, c), y.repeat(s)))
     class_bits, kl_bits = ce_nats / LN2, kl_nats.mean() / LN2
     return VIBLoss(class_bits + beta * kl_bits, class_bits, kl_bits, label_entropy - class_bits)
 

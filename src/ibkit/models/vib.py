@@ -6,6 +6,7 @@ decoder K-10. The deterministic baseline has the same shape with z = mean.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -84,9 +85,10 @@ class VIBClassifier(nn.Module):
         logits = self.decoder(out.z)  # (S, B, C)
         if not self.training and self.eval_mode == "mean":
             log_probs = torch.log_softmax(self.decoder(out.mean), -1)  # (B, C)
+        elif len(logits) == 1:
+            log_probs = torch.log_softmax(logits[0], -1)  # one sample: nothing to average
         else:
-            log_probs = torch.logsumexp(torch.log_softmax(logits, -1), 0) - torch.log(
-                torch.tensor(float(len(logits)), device=logits.device))  # (B, C)
+            log_probs = torch.logsumexp(torch.log_softmax(logits, -1), 0) - math.log(len(logits))
         return VIBOutput(logits, log_probs, out)
 
 

@@ -73,7 +73,7 @@ def test_pretraining_phase_trains_the_dense_model_that_gets_the_gates(tmp_path) 
     # pretrained accuracy (gates start as the identity); gating an untrained model would
     # leave chance accuracy.
     config = resolve_config("vibnet-lenet300", [
-        "data.name=digits", "train.epochs=1", "train.lr=1e-12", "compress.gamma=0",
+        "data.name=digits", "train.epochs=1", "train.lr=1e-12", "compress.gamma=0", "compress.gate_lr=0",
         "compress.pretrain_epochs=6", "compress.pretrain_lr=3e-3", "compress.finetune_epochs=0",
         "train.progress=false"])
     summary = run(config, tmp_path / "p")

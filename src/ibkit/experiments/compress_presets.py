@@ -7,27 +7,30 @@ from ibkit.experiments.config import CompressConfig, DataConfig, ExperimentConfi
 
 
 def vibnet_lenet300() -> ExperimentConfig:
-    """LeNet-300-100 on MNIST with gates on the input pixels and both hidden layers."""
+    """LeNet-300-100 on MNIST with gates on the input pixels and both hidden layers:
+    20 epochs of dense pretraining, 60 gated epochs (gates at lr 1e-2), 20 of fine-tuning."""
     return ExperimentConfig(
         preset="vibnet-lenet300",
         data=DataConfig(name="mnist"),
         model=ModelConfig(hidden=(300, 100), activation="relu"),
-        train=TrainConfig(epochs=40, batch_size=100, lr=1e-3, lr_decay=0.95, threads=1),
-        compress=CompressConfig(enabled=True, gates=("input", "act1", "act2"), gamma=(20.0,),
-                                gamma_warmup_epochs=5, finetune_epochs=10, finetune_lr=1e-4),
+        train=TrainConfig(epochs=60, batch_size=100, lr=1e-3, lr_decay=0.95, threads=1),
+        compress=CompressConfig(enabled=True, gates=("input", "act1", "act2"), gamma=(25.0,),
+                                pretrain_epochs=20, gate_lr=1e-2, gamma_warmup_epochs=5,
+                                finetune_epochs=20, finetune_lr=1e-4),
     )
 
 
 def vibnet_lenet5() -> ExperimentConfig:
-    """LeNet5-Caffe on MNIST with gates on both convolutions' channels and the 500 units;
-    the convolutional gates get four times the gamma of the fully connected one."""
+    """LeNet5-Caffe on MNIST with gates on both convolutions' channels and the 500 units
+    (the convolutional gates get twice the gamma of the fully connected one): 3 epochs of
+    dense pretraining, 10 gated epochs (gates at lr 1e-2), 3 of fine-tuning."""
     return ExperimentConfig(
         preset="vibnet-lenet5",
         data=DataConfig(name="mnist"),
         model=ModelConfig(name="lenet5"),
         train=TrainConfig(epochs=10, batch_size=100, lr=1e-3, threads=1),
         compress=CompressConfig(enabled=True, gates=("relu1", "relu2", "relu3"),
-                                gamma=(60.0, 60.0, 15.0),
+                                gamma=(60.0, 60.0, 30.0), pretrain_epochs=3, gate_lr=1e-2,
                                 gamma_warmup_epochs=2, finetune_epochs=3, finetune_lr=1e-4),
     )
 

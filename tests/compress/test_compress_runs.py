@@ -83,3 +83,20 @@ def test_pretraining_phase_trains_the_dense_model_that_gets_the_gates(tmp_path) 
     assert final["pretrained_test_error_pct"] < 15.0
     assert final["test_error_pct"] == pytest.approx(final["pretrained_test_error_pct"], abs=0.5)
     assert summary["compression"]["pretrain_seconds"] > 0
+
+
+def test_pretraining_resumes_from_its_own_checkpoint(tmp_path) -> None:
+    from ibkit.experiments.compress_run import pretrain_dense
+    from ibkit.experiments.runner import build_model
+
+    config = resolve_config("vibnet-lenet300", [
+        "data.name=digits", "compress.pretrain_epochs=2", "train.progress=false"])
+    data = load_dataset("digits")
+    trained = build_model(config, data)
+    first = pretrain_dense(trained, data, config, tmp_path, resume=False)
+    torch.manual_seed(123)  # a different initialisation: only the checkpoint can match
+    again = build_model(config, data)
+    second = pretrain_dense(again, data, config, tmp_path, resume=True)
+    assert second == first  # history and timing restored, nothing trained again
+    for a, b in zip(trained.state_dict().values(), again.state_dict().values(), strict=True):
+        assert torch.equal(a, b)

@@ -78,21 +78,37 @@ def _left_edge_index(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
 def plugin_mi_bits(a: np.ndarray, b: np.ndarray) -> float:
     """I(A;B) in bits from paired integer symbols, H(A) + H(B) - H(A, B).
 
-    One sort per side; the joint is counted with ``bincount`` when its table is small. When
-    every b is distinct (input ids), H(A, B) = H(B) and the result is H(A).
+    One sort per side (none for small non-negative b, counted directly); the joint is
+    counted with ``bincount`` when its table is small. When every b is distinct (input
+    ids), H(A, B) = H(B) and the result is H(A).
     """
+    return _entropy_and_mi_bits(a, b)[1]
+
+
+def _symbol_counts(b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Dense codes of ``b`` and their counts: ``bincount`` for small non-negative integers
+    (labels), else one sort. Unused codes have count 0, which no entropy sees."""
+    b = b.ravel()
+    if b.dtype.kind in "iub" and len(b) and b.min() >= 0 and b.max() < len(b):
+        return b.astype(np.int64), np.bincount(b)
+    _, ib, cb = np.unique(b, return_inverse=True, return_counts=True)
+    return ib.ravel(), cb
+
+
+def _entropy_and_mi_bits(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """(H(A), I(A;B)) in bits from paired integer symbols, sorting ``a`` once."""
     n = len(a)
     _, ia, ca = np.unique(a, return_inverse=True, return_counts=True)
     h_a = _entropy_from_counts(ca)
-    _, ib, cb = np.unique(b, return_inverse=True, return_counts=True)
-    if len(cb) == n:
-        return h_a
-    joint = ia.ravel().astype(np.int64) * len(cb) + ib.ravel()
+    ib, cb = _symbol_counts(np.asarray(b))
+    if np.count_nonzero(cb) == n:
+        return h_a, h_a
+    joint = ia.ravel().astype(np.int64) * len(cb) + ib
     if len(ca) * len(cb) <= 8 * n:
         h_ab = _entropy_from_counts(np.bincount(joint))
     else:
         h_ab = entropy_bits(joint)
-    return max(0.0, h_a + _entropy_from_counts(cb) - h_ab)
+    return h_a, max(0.0, h_a + _entropy_from_counts(cb) - h_ab)
 
 
 class BinningEstimator(MIEstimator):
@@ -173,13 +189,8 @@ class BinningEstimator(MIEstimator):
             ``{"I_XT_bits": H(T), "I_TY_bits": I(T;Y)}``.
         """
         a = row_ids(self.symbols(np.asarray(t, dtype=np.float64))[0])
-        _, ia, ca = np.unique(a, return_inverse=True, return_counts=True)  # one sort
-        labels = np.asarray(labels)
-        cb = np.bincount(labels)
-        joint = np.bincount(ia.ravel().astype(np.int64) * len(cb) + labels)
-        h_a = _entropy_from_counts(ca)
-        i_ty = h_a + _entropy_from_counts(cb) - _entropy_from_counts(joint)
-        return {"I_XT_bits": h_a, "I_TY_bits": max(0.0, i_ty)}
+        h_a, i_ty = _entropy_and_mi_bits(a, np.asarray(labels))  # one sort
+        return {"I_XT_bits": h_a, "I_TY_bits": i_ty}
 
     def _estimate(self, x: torch.Tensor, y: torch.Tensor) -> Estimate:
         sx, notes = self.symbols(x.cpu().numpy())

@@ -50,11 +50,13 @@ def pretrain_dense(model: nn.Module, data: Dataset, config: ExperimentConfig,
     trainer = Trainer(model, data, train, cross_entropy, run_dir=out)
     trainer.fit(resume=resume and (out / "checkpoints" / "last.pt").is_file())
     last = trainer.history[-1] if trainer.history else {}
-    result: dict[str, Any] = {"seconds": round(sum(trainer.epoch_seconds), 2)}
-    for split in ("val", "test"):
-        if f"{split}_acc" in last:
-            result[f"pretrained_{split}_error_pct"] = 100.0 * (1.0 - last[f"{split}_acc"])
-    return result
+    return {"seconds": round(sum(trainer.epoch_seconds), 2), **error_pcts(last, "pretrained")}
+
+
+def error_pcts(row: dict[str, float], prefix: str) -> dict[str, float]:
+    """``{prefix}_{split}_error_pct`` in per cent for the val and test accuracies in ``row``."""
+    return {f"{prefix}_{split}_error_pct": 100.0 * (1.0 - row[f"{split}_acc"])
+            for split in ("val", "test") if f"{split}_acc" in row}
 
 
 def gate_gammas(c: CompressConfig) -> dict[str, float]:
@@ -102,10 +104,7 @@ def finish_compression(config: ExperimentConfig, data: Dataset, dense: nn.Module
         ft = Trainer(exported, data, tune, cross_entropy, run_dir=run_dir / "finetune")
         ft.fit()
         save_exported(ft.model.cpu().eval(), run_dir / "finetune")
-        last = ft.history[-1]
-        for split in ("val", "test"):
-            if f"{split}_acc" in last:
-                metrics[f"finetuned_{split}_error_pct"] = 100.0 * (1.0 - last[f"{split}_acc"])
+        metrics.update(error_pcts(ft.history[-1], "finetuned"))
         result["finetune_seconds"] = round(time.perf_counter() - start, 2)
     result["metrics"] = metrics
     return result

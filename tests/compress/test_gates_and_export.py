@@ -140,6 +140,20 @@ def test_gate_learning_rate_reaches_the_trainers_optimizer() -> None:
         VIBNetObjective(1.0, 20, gate_lr=0.0)
 
 
+def test_weight_decay_skips_the_gates() -> None:
+    from ibkit.data import Dataset, Split
+    from ibkit.engine import TrainConfig, Trainer
+
+    torch.manual_seed(0)
+    x, y = torch.rand(20, 6), torch.randint(0, 2, (20,))
+    gated = add_gates(MLP(6, (5,), 2), ["input", "act1"], x)
+    data = Dataset("toy", Split(x, y), None, None, 2)
+    config = TrainConfig(epochs=1, lr=1e-3, weight_decay=0.1, progress=False)
+    trainer = Trainer(gated, data, config, VIBNetObjective(1.0, n_train=20))
+    weights, gate_group = trainer.optimizer.param_groups
+    assert weights["weight_decay"] == 0.1 and gate_group["weight_decay"] == 0.0
+
+
 def test_bad_input_is_refused() -> None:
     x = torch.rand(4, 10)
     model = nn.Sequential(nn.Linear(10, 5), nn.Dropout(0.1), nn.ReLU(), nn.Linear(5, 2))

@@ -133,12 +133,15 @@ class VIBNetObjective:
 
     def param_groups(self, model: nn.Module) -> list[dict]:
         """Optimizer groups: the network's weights, then the gates' parameters (at
-        ``gate_lr`` when set); the engine's trainer builds its optimizer from these."""
+        ``gate_lr`` when set, and never weight-decayed: their regularizer is the KL term);
+        the engine's trainer builds its optimizer from these."""
         gate_ids = {id(p) for g in gates(model).values() for p in g.parameters()}
         params = [p for p in model.parameters() if p.requires_grad]
         weights = [p for p in params if id(p) not in gate_ids]
         gate_params = [p for p in params if id(p) in gate_ids]
-        extra = {} if self.gate_lr is None else {"lr": float(self.gate_lr)}
+        extra: dict = {"weight_decay": 0.0}
+        if self.gate_lr is not None:
+            extra["lr"] = float(self.gate_lr)
         return [{"params": weights}, {"params": gate_params, **extra}]
 
     def _gamma(self, name: str) -> float:

@@ -8,13 +8,15 @@ from ibkit.experiments.config import CompressConfig, DataConfig, ExperimentConfi
 
 def vibnet_lenet300() -> ExperimentConfig:
     """LeNet-300-100 on MNIST with gates on the input pixels and both hidden layers:
-    20 epochs of dense pretraining, 60 gated epochs (gates at lr 1e-2), 20 of fine-tuning."""
+    20 epochs of dense pretraining, 120 gated epochs (gates at lr 1e-2, the weights with
+    L2 decay 1e-4), 20 of fine-tuning."""
     return ExperimentConfig(
         preset="vibnet-lenet300",
         data=DataConfig(name="mnist"),
         model=ModelConfig(hidden=(300, 100), activation="relu"),
-        train=TrainConfig(epochs=60, batch_size=100, lr=1e-3, lr_decay=0.95, threads=1),
-        compress=CompressConfig(enabled=True, gates=("input", "act1", "act2"), gamma=(25.0,),
+        train=TrainConfig(epochs=120, batch_size=100, lr=1e-3, lr_decay=0.98, weight_decay=1e-4,
+                          threads=1),
+        compress=CompressConfig(enabled=True, gates=("input", "act1", "act2"), gamma=(20.0,),
                                 pretrain_epochs=20, gate_lr=1e-2, gamma_warmup_epochs=5,
                                 finetune_epochs=20, finetune_lr=1e-4),
     )
@@ -22,16 +24,16 @@ def vibnet_lenet300() -> ExperimentConfig:
 
 def vibnet_lenet5() -> ExperimentConfig:
     """LeNet5-Caffe on MNIST with gates on both convolutions' channels and the 500 units
-    (the convolutional gates get twice the gamma of the fully connected one): 3 epochs of
-    dense pretraining, 10 gated epochs (gates at lr 1e-2), 3 of fine-tuning."""
+    (gamma 90 on the convolutional gates, 60 on the fully connected one): 3 epochs of
+    dense pretraining, 15 gated epochs (gates at lr 1e-2), 10 of fine-tuning at 3e-4."""
     return ExperimentConfig(
         preset="vibnet-lenet5",
         data=DataConfig(name="mnist"),
         model=ModelConfig(name="lenet5"),
-        train=TrainConfig(epochs=10, batch_size=100, lr=1e-3, threads=1),
+        train=TrainConfig(epochs=15, batch_size=100, lr=1e-3, threads=1),
         compress=CompressConfig(enabled=True, gates=("relu1", "relu2", "relu3"),
-                                gamma=(60.0, 60.0, 30.0), pretrain_epochs=3, gate_lr=1e-2,
-                                gamma_warmup_epochs=2, finetune_epochs=3, finetune_lr=1e-4),
+                                gamma=(90.0, 90.0, 60.0), pretrain_epochs=3, gate_lr=1e-2,
+                                gamma_warmup_epochs=2, finetune_epochs=10, finetune_lr=3e-4),
     )
 
 

@@ -117,16 +117,21 @@ def test_objective_star() -> None:
         VIBNetObjective(-1.0, 100)
 
 
-def test_gate_learning_rate_reaches_the_trainers_optimizer() -> None:
+def _toy_gated_trainer(objective: VIBNetObjective, **train: float):
+    """A trainer of a gated 6-5-2 MLP on 20 random examples, one epoch at lr 1e-3."""
     from ibkit.data import Dataset, Split
     from ibkit.engine import TrainConfig, Trainer
 
     torch.manual_seed(0)
     x, y = torch.rand(20, 6), torch.randint(0, 2, (20,))
     gated = add_gates(MLP(6, (5,), 2), ["input", "act1"], x)
-    obj = VIBNetObjective(1.0, n_train=20, gate_lr=0.5)
     data = Dataset("toy", Split(x, y), None, None, 2)
-    trainer = Trainer(gated, data, TrainConfig(epochs=1, lr=1e-3, progress=False), obj)
+    return Trainer(gated, data, TrainConfig(epochs=1, lr=1e-3, progress=False, **train),
+                   objective)
+
+
+def test_gate_learning_rate_reaches_the_trainers_optimizer() -> None:
+    trainer = _toy_gated_trainer(VIBNetObjective(1.0, n_train=20, gate_lr=0.5))
     weights, gate_group = trainer.optimizer.param_groups
     assert weights["lr"] == 1e-3 and gate_group["lr"] == 0.5
     gate_params = {id(p) for g in gates(trainer.model).values() for p in g.parameters()}
@@ -141,15 +146,7 @@ def test_gate_learning_rate_reaches_the_trainers_optimizer() -> None:
 
 
 def test_weight_decay_skips_the_gates() -> None:
-    from ibkit.data import Dataset, Split
-    from ibkit.engine import TrainConfig, Trainer
-
-    torch.manual_seed(0)
-    x, y = torch.rand(20, 6), torch.randint(0, 2, (20,))
-    gated = add_gates(MLP(6, (5,), 2), ["input", "act1"], x)
-    data = Dataset("toy", Split(x, y), None, None, 2)
-    config = TrainConfig(epochs=1, lr=1e-3, weight_decay=0.1, progress=False)
-    trainer = Trainer(gated, data, config, VIBNetObjective(1.0, n_train=20))
+    trainer = _toy_gated_trainer(VIBNetObjective(1.0, n_train=20), weight_decay=0.1)
     weights, gate_group = trainer.optimizer.param_groups
     assert weights["weight_decay"] == 0.1 and gate_group["weight_decay"] == 0.0
 

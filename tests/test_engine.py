@@ -97,9 +97,10 @@ def test_resume_from_a_checkpoint_matches_an_uninterrupted_run(tmp_path):
     assert len(lines) == 5
 
 
-def test_interrupt_mid_epoch_writes_a_checkpoint_and_resumes_exactly(tmp_path):
+@pytest.mark.parametrize("shift", [0, 1])
+def test_interrupt_mid_epoch_writes_a_checkpoint_and_resumes_exactly(tmp_path, shift):
     data = load_digits()
-    cfg = TrainConfig(epochs=2, batch_size=32, progress=False)
+    cfg = TrainConfig(epochs=2, batch_size=32, progress=False, augment_shift=shift)
     _, full = _fit(cfg, data)
 
     class StopAt(Callback):
@@ -118,6 +119,16 @@ def test_bad_train_config_is_refused_with_the_standard_message():
         Trainer(nn.Linear(5, 2), _tiny(), TrainConfig(lr=-1.0))
     with pytest.raises(ConfigError, match=r"'optimizer' .* one of \('adam', 'sgd'\)"):
         Trainer(nn.Linear(5, 2), _tiny(), TrainConfig(optimizer="rmsprop"))
+
+
+def test_shift_augmentation_changes_training_only_and_needs_images():
+    data = load_digits()
+    _, plain = _fit(TrainConfig(epochs=2, batch_size=32, progress=False), data)
+    _, shifted = _fit(TrainConfig(epochs=2, batch_size=32, progress=False, augment_shift=1), data)
+    assert shifted[-1]["train_loss"] != plain[-1]["train_loss"]
+    with pytest.raises(ConfigError, match=r"'augment_shift' .* must be 0 for inputs that are not "
+                                          r"images.*\(64, 5\). Got 2 instead"):
+        Trainer(nn.Linear(5, 2), _tiny(), TrainConfig(augment_shift=2))
 
 
 def test_a_short_run_on_digits_learns():

@@ -33,9 +33,10 @@ from tqdm.auto import tqdm
 
 from ibkit._config import to_dict, validate
 from ibkit._ema import WeightEMA
-from ibkit._errors import IbkitError, RunDirError
+from ibkit._errors import ConfigError, IbkitError, RunDirError
 from ibkit._io import load_torch, save_torch, write_rows_csv
 from ibkit.data import Dataset, Split
+from ibkit.data.augment import random_shift
 
 LN2 = math.log(2.0)
 
@@ -50,6 +51,10 @@ class TrainConfig:
 
     ``batch_size=0`` means full-batch gradient descent. ``ema_decay=0`` turns weight
     averaging off; otherwise evaluation uses the bias-corrected average.
+
+    ``augment_shift > 0`` translates every training image by a random offset of up to that
+    many pixels per axis (:func:`ibkit.data.augment.random_shift`, seeded by ``seed``,
+    epoch and batch); image data only, evaluation never sees shifted images.
     """
 
     epochs: int = field(default=10, metadata={"min": 1})
@@ -62,6 +67,7 @@ class TrainConfig:
     lr_decay: float = field(default=1.0, metadata={"gt": 0.0, "max": 1.0})
     lr_decay_every: int = field(default=1, metadata={"min": 1})
     ema_decay: float = field(default=0.0, metadata={"min": 0.0, "max": 0.99999})
+    augment_shift: int = field(default=0, metadata={"min": 0})
     eval_batch_size: int = field(default=2000, metadata={"min": 1})
     checkpoint_every: int = field(default=1, metadata={"min": 1})
     seed: int = field(default=0, metadata={"min": 0})
@@ -235,6 +241,11 @@ class Trainer:
         self.history: list[dict[str, float]] = []
         self.epoch_seconds: list[float] = []
         self._train = self._to_device(data.train)
+        if config.augment_shift and self._train.x.dim() != 4:
+            raise ConfigError(f"The 'augment_shift' parameter of TrainConfig must be 0 for "
+                              f"inputs that are not images (n, channels, height, width); "
+                              f"{data.name}'s have shape {tuple(data.train.x.shape)}. "
+                              f"Got {config.augment_shift} instead.")
         self._stop_requested = False
 
     # ----------------------------------------------------------------- set-up
@@ -274,6 +285,12 @@ class Trainer:
         perm = torch.randperm(n, generator=g).to(self.device)
         return list(perm.split(bs))
 
+    def _batch_generator(self, epoch: int, batch: int) -> torch.Generator:
+        """A generator for one batch's augmentation: fixed by seed, epoch and batch, so a run
+        resumed mid-epoch draws the same offsets as an uninterrupted one."""
+        return torch.Generator().manual_seed((self.config.seed * 1_000_003 + epoch) * 100_003
+                                             + batch + 1)
+
     def _train_epoch(self, epoch: int, start_batch: int, running: _Running) -> _Running:
         self.model.train()
         on_epoch = getattr(self.objective, "on_epoch_start", None)
@@ -284,6 +301,8 @@ class Trainer:
         for b in range(start_batch, len(batches)):
             idx = batches[b]
             x, y = self._train.x[idx], self._train.y[idx]
+            if self.config.augment_shift:
+                x = random_shift(x, self.config.augment_shift, self._batch_generator(epoch, b))
             out = self.objective(self.model, x, y)
             self.optimizer.zero_grad(set_to_none=True)
             out.loss.backward()

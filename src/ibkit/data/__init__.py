@@ -6,6 +6,7 @@ Image sets return ``x`` as ``(n, channels, height, width)`` float32 and ``y`` as
 from ibkit.data._files import RemoteFile, cache_root, candidate_dirs, locate, verify
 from ibkit.data._scaling import scale_pixels
 from ibkit.data._types import Dataset, Split
+from ibkit.data.augment import random_shift
 from ibkit.data.cifar import load_cifar10, read_cifar10_binary
 from ibkit.data.digits import load_digits
 from ibkit.data.mnist import load_fashion_mnist, load_mnist, read_idx
@@ -41,6 +42,7 @@ __all__ = [
     "load_tishby_12bit",
     "locate",
     "read_cifar10_binary",
+    "random_shift",
     "read_idx",
     "scale_pixels",
     "split_off",

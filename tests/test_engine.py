@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 
 import pytest
 import torch
@@ -43,6 +44,13 @@ def test_lr_decays_by_factor_every_k_epochs():
     cfg = TrainConfig(epochs=5, lr=1.0, lr_decay=0.97, lr_decay_every=2, progress=False)
     _, rows = _fit(cfg)
     assert [r["lr"] for r in rows] == pytest.approx([1, 1, 0.97, 0.97, 0.97**2])
+
+
+def test_cosine_schedule_anneals_from_lr_towards_zero():
+    _, rows = _fit(TrainConfig(epochs=4, lr=0.1, lr_schedule="cosine", lr_decay=0.5,
+                               progress=False))
+    expected = [0.1 * (1 + math.cos(math.pi * e / 4)) / 2 for e in range(4)]
+    assert [r["lr"] for r in rows] == pytest.approx(expected)  # lr_decay is not used
 
 
 def test_full_batch_takes_one_step_per_epoch():

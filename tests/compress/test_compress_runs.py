@@ -100,3 +100,14 @@ def test_pretraining_resumes_from_its_own_checkpoint(tmp_path) -> None:
     assert second == first  # history and timing restored, nothing trained again
     for a, b in zip(trained.state_dict().values(), again.state_dict().values(), strict=True):
         assert torch.equal(a, b)
+
+
+def test_finetuning_can_anneal_its_learning_rate(tmp_path) -> None:
+    config = resolve_config("vibnet-lenet300", [
+        "data.name=digits", "train.epochs=1", "compress.pretrain_epochs=0", "compress.gamma=0.5",
+        "compress.finetune_epochs=4", "compress.finetune_lr=1e-3",
+        "compress.finetune_schedule=cosine", "train.progress=false"])
+    run(config, tmp_path / "c")
+    with open(tmp_path / "c" / "finetune" / "metrics.csv") as f:
+        lrs = [float(r["lr"]) for r in csv.DictReader(f)]
+    assert lrs == pytest.approx([1e-3 * (1 + np.cos(np.pi * e / 4)) / 2 for e in range(4)])

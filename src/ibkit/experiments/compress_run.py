@@ -99,8 +99,9 @@ def finish_compression(config: ExperimentConfig, data: Dataset, dense: nn.Module
     c = config.compress
     if c.finetune_epochs:
         start = time.perf_counter()
+        schedule = "cosine" if c.finetune_schedule == "cosine" else "step"
         tune = dataclasses.replace(config.train, epochs=c.finetune_epochs, lr=c.finetune_lr,
-                                   lr_decay=1.0, ema_decay=0.0)
+                                   lr_decay=1.0, lr_schedule=schedule, ema_decay=0.0)
         ft = Trainer(exported, data, tune, cross_entropy, run_dir=run_dir / "finetune")
         ft.fit()
         save_exported(ft.model.cpu().eval(), run_dir / "finetune")

@@ -107,7 +107,8 @@ class CompressConfig:
     (``input`` = the input units), trained with objective (*) at strength ``gamma``
     (one value for all gates, or one per gate; larger prunes more), warmed up linearly
     over ``gamma_warmup_epochs``; units with ln alpha < ``threshold`` are pruned, the
-    smaller model exported and fine-tuned for ``finetune_epochs`` at ``finetune_lr``.
+    smaller model exported and fine-tuned for ``finetune_epochs`` at ``finetune_lr``
+    (held ``constant``, or annealed to 0 with ``finetune_schedule=cosine``).
     With ``pretrain_epochs`` > 0 the dense model is first trained with cross-entropy for
     that many epochs at ``pretrain_lr`` (``train``'s other settings, its learning-rate
     decay included), as VIBNet starts from a trained network; the gates are then added
@@ -124,6 +125,8 @@ class CompressConfig:
     threshold: float = 0.0
     finetune_epochs: int = field(default=0, metadata={"min": 0})
     finetune_lr: float = field(default=1e-4, metadata={"gt": 0.0})
+    finetune_schedule: str = field(default="constant", metadata={"choices": ("constant",
+                                                                             "cosine")})
 
 
 @dataclass

@@ -12,8 +12,9 @@ def random_shift(x: torch.Tensor, max_shift: int, generator: torch.Generator) ->
     """Translate each image of ``x`` by its own random whole-pixel offset.
 
     Each example gets ``(dy, dx)`` drawn uniformly from ``{-max_shift, ..., max_shift}``;
-    pixels moved in from outside the frame are 0 (the background of MNIST in the
-    ``unit`` scaling). Equivalent to zero-padding by ``max_shift`` and a random crop.
+    pixels moved in from outside the frame take the batch's smallest value (the
+    background of MNIST in either scaling). Equivalent to padding by ``max_shift`` and a
+    random crop of the original size.
 
     Args:
         x: images ``(batch, channels, height, width)``.

@@ -144,16 +144,55 @@ def test_engine_callback_matches_checkpoints_and_writes_csv(tmp_path) -> None:
     assert _values(again) == _values(points)  # the EMA weights are the ones measured
 
 
+def _scale_(model: nn.Module, factor: float) -> None:
+    with torch.no_grad():
+        for p in model.parameters():
+            p.mul_(factor)
+
+
 def test_background_and_inline_estimation_agree() -> None:
-    model = MLP(8, (6, 3), 2, "tanh")
+    """The workers hold their own copy of the model: each epoch must see that epoch's
+    weights (they change between updates here) and the model passed to ``update``."""
     x, y = _probe()
     out = []
     for background in ("thread", "inline", "process"):
+        torch.manual_seed(0)
+        model, other = MLP(8, (6, 3), 2, "tanh"), MLP(8, (6, 3), 2, "tanh")
         with InformationPlane(model, x, y, ESTIMATORS, background=background) as plane:
             plane.update(0)
+            _scale_(model, 3.0)
             plane.update(1)
+            plane.update(2, other)
+            _scale_(model, 0.1)
+            plane.update(3)
             out.append(_values(plane.compute()))
     assert out[0] == out[1] == out[2]
+    by_epoch = [[v[3:] for v in out[0] if v[0] == e] for e in range(4)]
+    assert len({tuple(b) for b in by_epoch}) == 4  # every epoch's weights differ
+
+
+def test_workers_fall_back_for_models_they_cannot_copy() -> None:
+    """A model whose class is local to a function cannot be pickled for a worker process:
+    its activations are recorded on the training thread and sent instead, same numbers."""
+
+    class Local(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(8, 4)
+            self.act = nn.Tanh()
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.act(self.fc(x))
+
+    x, y = _probe()
+    torch.manual_seed(0)
+    model = Local()
+    out = []
+    for background in ("inline", "process"):
+        with InformationPlane(model, x, y, [BinningEstimator(30)], background=background) as plane:
+            plane.update(0)
+            out.append(_values(plane.compute()))
+    assert out[0] == out[1] and len(out[0]) == 1
 
 
 class _Crash(Callback):

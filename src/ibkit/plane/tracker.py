@@ -6,23 +6,29 @@ Three ways to use it, with the same numbers:
 - in one's own loop: ``plane.update(epoch)`` after each epoch, then ``plane.compute()``;
 - on saved weights: :func:`plane_from_checkpoints`.
 
-With the default background thread, the training thread only copies the model; the forward
-pass over the probe set and the estimation run on the worker while training goes on (with a
-worker process, activations are recorded on the training thread and sent to it). Each epoch's
-points are appended to ``plane.csv`` as soon as they are computed.
+With a background thread or worker process, the training thread only copies the weights
+(one clone of the ``state_dict`` per recorded epoch); the worker holds its own copy of the
+model, loads the weights into it, runs the forward pass over the probe set and estimates while
+training goes on. A worker process receives the pickled model and the probe set once. A model
+that cannot be copied (or pickled, for a process) is recorded on the training thread and its
+activations are sent instead. Each epoch's points are appended to ``plane.csv`` as soon as they
+are computed.
 """
 
 from __future__ import annotations
 
 import copy
 import csv
+import itertools
 import multiprocessing
+import pickle
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -85,6 +91,9 @@ class InformationPlane(Callback):
         self._lock = threading.Lock()
         self._pending: list[Future] = []
         self._pool = _make_pool(background)
+        self._copy: tuple[nn.Module, nn.Module | None] | None = None  # (source, worker's copy)
+        self._shipped: tuple[nn.Module, int, bytes | None] | None = None  # (source, token, pickle)
+        self._sent: set[int] = set()  # tokens whose model the worker process holds
         self.on_points: Callable[[list[PlanePoint]], None] | None = None
 
     # ------------------------------------------------------------ public API
@@ -99,11 +108,13 @@ class InformationPlane(Callback):
             return
         self._raise_failed()
         if isinstance(self._pool, ThreadPoolExecutor):
-            # the forward pass over the probe set runs on the worker too, on a frozen copy
-            snapshot = _snapshot(model)
-            if snapshot is not None:
-                self._pending.append(self._pool.submit(self._record_and_estimate, epoch, snapshot))
+            worker_copy = self._worker_copy(model)
+            if worker_copy is not None:  # the forward pass runs on the worker, on its own copy
+                self._pending.append(self._pool.submit(self._load_record_estimate, epoch,
+                                                       worker_copy, _clone_state(model)))
                 return
+        if isinstance(self._pool, ProcessPoolExecutor) and self._ship(epoch, model):
+            return
         acts = record_activations(model, self.layers, self.x)
         if isinstance(self._pool, ProcessPoolExecutor):
             future = self._pool.submit(estimate_points, self.estimators, self.max_samples, epoch,
@@ -175,8 +186,33 @@ class InformationPlane(Callback):
     def _wanted(self, epoch: int) -> bool:
         return epoch not in self.done and (self.epochs is None or epoch in self.epochs)
 
-    def _record_and_estimate(self, epoch: int, model: nn.Module) -> None:
-        self._estimate(epoch, record_activations(model, self.layers, self.x))
+    def _worker_copy(self, model: nn.Module) -> nn.Module | None:
+        """The worker thread's copy of ``model``, deep-copied once per source model."""
+        if self._copy is None or self._copy[0] is not model:
+            self._copy = (model, _snapshot(model))
+        return self._copy[1]
+
+    def _load_record_estimate(self, epoch: int, worker_copy: nn.Module,
+                              state: dict[str, torch.Tensor]) -> None:
+        worker_copy.load_state_dict(state)
+        self._estimate(epoch, record_activations(worker_copy, self.layers, self.x))
+
+    def _ship(self, epoch: int, model: nn.Module) -> bool:
+        """Queue ``epoch`` on the worker process with the weights only; False if ``model``
+        cannot be pickled (its activations are then recorded here and sent)."""
+        if self._shipped is None or self._shipped[0] is not model:
+            self._shipped = (model, next(_TOKENS), _pickled_cpu_copy(model))
+        _, token, blob = self._shipped
+        if blob is None:
+            return False
+        payload = None if token in self._sent else (blob, self.x.cpu().numpy(), self.y.numpy())
+        self._sent.add(token)
+        future = self._pool.submit(_process_job, token, payload, _state_arrays(model),  # type: ignore[union-attr]
+                                   self.layers, self.estimators, self.max_samples, epoch)
+        future.stored = threading.Event()  # type: ignore[attr-defined]
+        future.add_done_callback(self._store_future)
+        self._pending.append(future)
+        return True
 
     def _estimate(self, epoch: int, acts: dict[str, torch.Tensor]) -> None:
         self._store(estimate_points(self.estimators, self.max_samples, epoch, acts, self.y))
@@ -212,6 +248,50 @@ def estimate_points(estimators: Sequence[MIEstimator], max_samples: Mapping[str,
         for layer, t in acts.items():
             points += layer_points(est, epoch, layer, t[:n], y[:n])
     return points
+
+
+_TOKENS = itertools.count()
+_WORKER_MODELS: dict[int, tuple[nn.Module, torch.Tensor, torch.Tensor]] = {}
+
+
+def _process_job(token: int, payload: tuple[bytes, np.ndarray, np.ndarray] | None,
+                 state: dict[str, Any], layers: Sequence[str], estimators: Sequence[MIEstimator],
+                 max_samples: Mapping[str, int], epoch: int) -> list[PlanePoint]:
+    """In the worker process: load the weights into its copy of the model, record, estimate."""
+    if payload is not None:
+        blob, x, y = payload
+        _WORKER_MODELS.clear()
+        _WORKER_MODELS[token] = (pickle.loads(blob), torch.from_numpy(x), torch.from_numpy(y))
+    model, x_t, y_t = _WORKER_MODELS[token]
+    model.load_state_dict({k: torch.as_tensor(v) for k, v in state.items()})
+    return estimate_points(estimators, max_samples, epoch, record_activations(model, layers, x_t), y_t)
+
+
+def _pickled_cpu_copy(model: nn.Module) -> bytes | None:
+    """The pickle of a CPU copy of ``model`` (None if it cannot be copied or pickled)."""
+    snapshot = _snapshot(model)
+    try:
+        return None if snapshot is None else pickle.dumps(snapshot.cpu())
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return None
+
+
+def _clone_state(model: nn.Module) -> dict[str, torch.Tensor]:
+    """A detached clone of every tensor of ``model.state_dict()`` (about 0.1 ms for small nets)."""
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def _state_arrays(model: nn.Module) -> dict[str, Any]:
+    """``model.state_dict()`` on the CPU as NumPy copies (fast to pickle), tensors where a
+    dtype has no NumPy equivalent (bfloat16)."""
+    out: dict[str, Any] = {}
+    for k, v in model.state_dict().items():
+        v = v.detach().cpu()
+        try:
+            out[k] = v.numpy().copy()
+        except TypeError:
+            out[k] = v.clone()
+    return out
 
 
 def _snapshot(model: nn.Module) -> nn.Module | None:

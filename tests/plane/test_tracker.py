@@ -171,6 +171,37 @@ def test_background_and_inline_estimation_agree() -> None:
     assert len({tuple(b) for b in by_epoch}) == 4  # every epoch's weights differ
 
 
+class _Scaled(nn.Module):
+    """tanh(fc(x) * scale) with ``scale`` a non-persistent buffer (not in the state_dict)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(8, 4)
+        self.act = nn.Tanh()
+        self.register_buffer("scale", torch.tensor(1.0), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(self.fc(x) * self.scale)
+
+
+def test_workers_follow_buffers_and_changes_of_structure() -> None:
+    x, y = _probe()
+    out = []
+    for background in ("inline", "thread", "process"):
+        torch.manual_seed(0)
+        model = _Scaled()
+        with InformationPlane(model, x, y, [BinningEstimator(30)], ["act"],
+                              background=background) as plane:
+            plane.update(0)
+            model.scale.fill_(4.0)  # a non-persistent buffer changes
+            plane.update(1)
+            model.fc = nn.Linear(8, 6)  # the structure changes: the workers copy it again
+            plane.update(2)
+            out.append(_values(plane.compute()))
+    assert out[0] == out[1] == out[2]
+    assert len({v[3:] for v in out[0]}) == 3
+
+
 def test_workers_fall_back_for_models_they_cannot_copy() -> None:
     """A model whose class is local to a function cannot be pickled for a worker process:
     its activations are recorded on the training thread and sent instead, same numbers."""

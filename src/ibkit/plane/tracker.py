@@ -6,13 +6,14 @@ Three ways to use it, with the same numbers:
 - in one's own loop: ``plane.update(epoch)`` after each epoch, then ``plane.compute()``;
 - on saved weights: :func:`plane_from_checkpoints`.
 
-With a background thread or worker process, the training thread only copies the weights
-(one clone of the ``state_dict`` per recorded epoch); the worker holds its own copy of the
-model, loads the weights into it, runs the forward pass over the probe set and estimates while
-training goes on. A worker process receives the pickled model and the probe set once. A model
-that cannot be copied (or pickled, for a process) is recorded on the training thread and its
-activations are sent instead. Each epoch's points are appended to ``plane.csv`` as soon as they
-are computed.
+With a background thread or worker process, the training thread only copies the model's
+parameters and buffers (one clone per recorded epoch); the worker holds its own copy of the
+model (copied again when the model's structure changes), loads them into it, runs the forward
+pass over the probe set and estimates while training goes on. A worker process receives the
+pickled model and the probe set once. Attributes other than parameters and buffers reach the
+workers only with a new copy. A model that cannot be copied (or pickled, for a process) is
+recorded on the training thread and its activations are sent instead. Each epoch's points are
+appended to ``plane.csv`` as soon as they are computed.
 """
 
 from __future__ import annotations
@@ -91,8 +92,10 @@ class InformationPlane(Callback):
         self._lock = threading.Lock()
         self._pending: list[Future] = []
         self._pool = _make_pool(background)
-        self._copy: tuple[nn.Module, nn.Module | None] | None = None  # (source, worker's copy)
-        self._shipped: tuple[nn.Module, int, bytes | None] | None = None  # (source, token, pickle)
+        # (source model, signature of its tensors, the worker thread's copy)
+        self._copy: tuple[nn.Module, tuple, nn.Module | None] | None = None
+        # (source model, signature, token, pickled CPU copy) of the worker process's model
+        self._shipped: tuple[nn.Module, tuple, int, bytes | None] | None = None
         self._sent: set[int] = set()  # tokens whose model the worker process holds
         self.on_points: Callable[[list[PlanePoint]], None] | None = None
 
@@ -108,10 +111,11 @@ class InformationPlane(Callback):
             return
         self._raise_failed()
         if isinstance(self._pool, ThreadPoolExecutor):
-            worker_copy = self._worker_copy(model)
+            tensors = _tensors(model, lambda t: t.detach().clone())
+            worker_copy = self._worker_copy(model, tensors)
             if worker_copy is not None:  # the forward pass runs on the worker, on its own copy
                 self._pending.append(self._pool.submit(self._load_record_estimate, epoch,
-                                                       worker_copy, _clone_state(model)))
+                                                       worker_copy, tensors))
                 return
         if isinstance(self._pool, ProcessPoolExecutor) and self._ship(epoch, model):
             return
@@ -186,28 +190,32 @@ class InformationPlane(Callback):
     def _wanted(self, epoch: int) -> bool:
         return epoch not in self.done and (self.epochs is None or epoch in self.epochs)
 
-    def _worker_copy(self, model: nn.Module) -> nn.Module | None:
-        """The worker thread's copy of ``model``, deep-copied once per source model."""
-        if self._copy is None or self._copy[0] is not model:
-            self._copy = (model, _snapshot(model))
-        return self._copy[1]
+    def _worker_copy(self, model: nn.Module, tensors: Mapping[str, Any]) -> nn.Module | None:
+        """The worker thread's copy of ``model``, deep-copied again only when the source
+        model or its parameters' and buffers' names, shapes or dtypes change."""
+        key = (model, _signature(tensors))
+        if self._copy is None or self._copy[0] is not key[0] or self._copy[1] != key[1]:
+            self._copy = (model, key[1], _snapshot(model))
+        return self._copy[2]
 
     def _load_record_estimate(self, epoch: int, worker_copy: nn.Module,
-                              state: dict[str, torch.Tensor]) -> None:
-        worker_copy.load_state_dict(state)
+                              tensors: Mapping[str, torch.Tensor]) -> None:
+        _assign(worker_copy, tensors)
         self._estimate(epoch, record_activations(worker_copy, self.layers, self.x))
 
     def _ship(self, epoch: int, model: nn.Module) -> bool:
         """Queue ``epoch`` on the worker process with the weights only; False if ``model``
         cannot be pickled (its activations are then recorded here and sent)."""
-        if self._shipped is None or self._shipped[0] is not model:
-            self._shipped = (model, next(_TOKENS), _pickled_cpu_copy(model))
-        _, token, blob = self._shipped
+        arrays = _tensors(model, _to_array)
+        signature = _signature(arrays)
+        if self._shipped is None or self._shipped[0] is not model or self._shipped[1] != signature:
+            self._shipped = (model, signature, next(_TOKENS), _pickled_cpu_copy(model))
+        _, _, token, blob = self._shipped
         if blob is None:
             return False
         payload = None if token in self._sent else (blob, self.x.cpu().numpy(), self.y.numpy())
         self._sent.add(token)
-        future = self._pool.submit(_process_job, token, payload, _state_arrays(model),  # type: ignore[union-attr]
+        future = self._pool.submit(_process_job, token, payload, arrays,  # type: ignore[union-attr]
                                    self.layers, self.estimators, self.max_samples, epoch)
         future.stored = threading.Event()  # type: ignore[attr-defined]
         future.add_done_callback(self._store_future)
@@ -263,7 +271,7 @@ def _process_job(token: int, payload: tuple[bytes, np.ndarray, np.ndarray] | Non
         _WORKER_MODELS.clear()
         _WORKER_MODELS[token] = (pickle.loads(blob), torch.from_numpy(x), torch.from_numpy(y))
     model, x_t, y_t = _WORKER_MODELS[token]
-    model.load_state_dict({k: torch.as_tensor(v) for k, v in state.items()})
+    _assign(model, {k: torch.as_tensor(v) for k, v in state.items()})
     return estimate_points(estimators, max_samples, epoch, record_activations(model, layers, x_t), y_t)
 
 
@@ -276,22 +284,32 @@ def _pickled_cpu_copy(model: nn.Module) -> bytes | None:
         return None
 
 
-def _clone_state(model: nn.Module) -> dict[str, torch.Tensor]:
-    """A detached clone of every tensor of ``model.state_dict()`` (about 0.1 ms for small nets)."""
-    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+def _tensors(model: nn.Module, convert: Callable[[torch.Tensor], Any]) -> dict[str, Any]:
+    """Every parameter and buffer of ``model`` (non-persistent buffers included), converted."""
+    named = itertools.chain(model.named_parameters(), model.named_buffers())
+    return {name: convert(t) for name, t in named}
 
 
-def _state_arrays(model: nn.Module) -> dict[str, Any]:
-    """``model.state_dict()`` on the CPU as NumPy copies (fast to pickle), tensors where a
-    dtype has no NumPy equivalent (bfloat16)."""
-    out: dict[str, Any] = {}
-    for k, v in model.state_dict().items():
-        v = v.detach().cpu()
-        try:
-            out[k] = v.numpy().copy()
-        except TypeError:
-            out[k] = v.clone()
-    return out
+def _to_array(t: torch.Tensor) -> Any:
+    """A CPU NumPy copy of ``t`` (fast to pickle); a tensor where the dtype has no NumPy
+    equivalent (bfloat16)."""
+    t = t.detach().cpu()
+    try:
+        return t.numpy().copy()
+    except TypeError:
+        return t.clone()
+
+
+def _signature(tensors: Mapping[str, Any]) -> tuple:
+    return tuple((k, tuple(v.shape), str(v.dtype)) for k, v in tensors.items())
+
+
+@torch.no_grad()
+def _assign(model: nn.Module, tensors: Mapping[str, torch.Tensor]) -> None:
+    """Copy ``tensors`` (by name) into ``model``'s parameters and buffers."""
+    named = itertools.chain(model.named_parameters(), model.named_buffers())
+    for name, t in named:
+        t.copy_(tensors[name])
 
 
 def _snapshot(model: nn.Module) -> nn.Module | None:

@@ -213,7 +213,7 @@ class InformationPlane(Callback):
         _, _, token, blob = self._shipped
         if blob is None:
             return False
-        payload = None if token in self._sent else (blob, self.x.cpu().numpy(), self.y.numpy())
+        payload = None if token in self._sent else (blob, _to_array(self.x), self.y.numpy())
         self._sent.add(token)
         future = self._pool.submit(_process_job, token, payload, arrays,  # type: ignore[union-attr]
                                    self.layers, self.estimators, self.max_samples, epoch)
@@ -269,7 +269,7 @@ def _process_job(token: int, payload: tuple[bytes, np.ndarray, np.ndarray] | Non
     if payload is not None:
         blob, x, y = payload
         _WORKER_MODELS.clear()
-        _WORKER_MODELS[token] = (pickle.loads(blob), torch.from_numpy(x), torch.from_numpy(y))
+        _WORKER_MODELS[token] = (pickle.loads(blob), torch.as_tensor(x), torch.as_tensor(y))
     model, x_t, y_t = _WORKER_MODELS[token]
     _assign(model, {k: torch.as_tensor(v) for k, v in state.items()})
     return estimate_points(estimators, max_samples, epoch, record_activations(model, layers, x_t), y_t)

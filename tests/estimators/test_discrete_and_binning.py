@@ -91,6 +91,27 @@ def test_values_at_and_beyond_the_edges():
     assert sym.ravel().tolist() == [0, 0, 0, 1, 1, 2, 2]
 
 
+@pytest.mark.parametrize("n_bins,value_range", [(30, (-1.0, 1.0)), (7, (-0.3, 2.9)), (100, (0.0, 1.0))])
+def test_bin_index_equals_searchsorted_at_edges_and_one_ulp_either_side(n_bins, value_range):
+    est = BinningEstimator(n_bins=n_bins, value_range=value_range, outside_warning=1.0)
+    edges = np.linspace(*value_range, n_bins)
+    x = np.concatenate([edges, np.nextafter(edges, -np.inf), np.nextafter(edges, np.inf),
+                        np.random.default_rng(0).uniform(-3, 3, 1000 + n_bins % 2)]).reshape(-1, 2)
+    want = np.clip(np.searchsorted(edges, x, "right") - 1, 0, n_bins - 1)
+    assert np.array_equal(est.symbols(x)[0], want)
+
+
+def test_layer_information_matches_the_slow_reference_with_values_on_edges():
+    rng = np.random.default_rng(3)
+    edges = np.linspace(-1, 1, 30)
+    t = rng.choice(np.concatenate([edges, np.tanh(rng.standard_normal(40))]), size=(600, 3))
+    labels = rng.integers(0, 3, 600)
+    slow_ixt, slow_ity = _slow_binning_mi(t, labels)
+    info = BinningEstimator().layer_information(t, labels)
+    assert info["I_XT_bits"] == pytest.approx(slow_ixt, abs=1e-9)
+    assert info["I_TY_bits"] == pytest.approx(slow_ity, abs=1e-9)
+
+
 def test_relu_range_problem_is_warned_about():
     rng = np.random.default_rng(0)
     relu = np.maximum(rng.standard_normal((200, 3)) * 3, 0)

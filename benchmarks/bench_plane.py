@@ -2,17 +2,20 @@
 
 (a) 12-bit task, 12-10-7-5-4-3-2 tanh, batch 512, --epochs epochs through the engine:
     no tracking; the plane every epoch with binning on a background thread, in a worker
-    process, inline; every epoch with binning + KDE. Tracking overhead = extra wall time over no tracking,
-    including the wait for the last estimations (target: every epoch < 10 %).
+    process, inline; every epoch with binning + KDE. Tracking overhead = extra wall time over no
+    tracking, including the wait for the last estimations (target: every epoch < 10 %). The
+    rows without KDE run --repeats rounds, interleaved, and report the median (this machine's
+    speed drifts by 20-30 % between runs a minute apart); the KDE row runs once.
 (b) one plane of the 12-bit network (6 layers, 4,096 inputs): binning, KDE bounds.
 (c) one plane of Saxe et al.'s MNIST network 784-1024-20-20-20-10 (5 layers): binning on
     10,000 images (hashed rows), KDE bounds on 4,096 (blocked distances); target <= 2 s.
-Usage: python benchmarks/bench_plane.py [--epochs 1000]
+Usage: python benchmarks/bench_plane.py [--epochs 1000] [--repeats 3]
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 
 import torch
@@ -61,19 +64,24 @@ def one_plane(model: torch.nn.Module, layers: list[str], x: torch.Tensor, y: tor
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=1000)
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     torch.set_num_threads(2)
     binning, kde = BinningEstimator(30), KDEEstimator(noise_var=0.1)
     print(f"(a) 12-bit training, {args.epochs} epochs, plane every epoch")
-    print("| tracking | seconds | overhead |\n|---|---|---|")
-    base = train(args.epochs, None)
-    print(f"| none | {base:.1f} | - |")
-    for label, ests, bg in (("binning, background thread", [binning], "thread"),
-                            ("binning, worker process", [binning], "process"),
-                            ("binning, inline", [binning], False),
-                            ("binning + KDE, worker process", [binning, kde], "process")):
-        t = train(args.epochs, ests, bg)
-        print(f"| {label} | {t:.1f} | {100 * (t / base - 1):+.0f} % |")
+    print(f"| tracking | seconds (median of {args.repeats}) | overhead |\n|---|---|---|")
+    rows = (("none", None, False), ("binning, background thread", [binning], "thread"),
+            ("binning, worker process", [binning], "process"), ("binning, inline", [binning], False))
+    times: dict[str, list[float]] = {label: [] for label, _, _ in rows}
+    for _ in range(args.repeats):  # interleaved, so a drift of the machine hits every row
+        for label, ests, bg in rows:
+            times[label].append(train(args.epochs, ests, bg))
+    base = statistics.median(times["none"])
+    for label, _, _ in rows:
+        t = statistics.median(times[label])
+        print(f"| {label} | {t:.1f} | {'-' if label == 'none' else f'{100 * (t / base - 1):+.0f} %'} |")
+    t = train(args.epochs, [binning, kde], "process")
+    print(f"| binning + KDE, worker process (once) | {t:.1f} | {100 * (t / base - 1):+.0f} % |")
     _, x, y = twelve_bit()
     model = MLP(12, (10, 7, 5, 4, 3), 2, "tanh")
     print("\n(b) one plane, 12-bit network, 6 layers, 4,096 inputs\n| estimator | seconds |\n|---|---|")

@@ -101,6 +101,29 @@ def test_report_arithmetic_of_the_paper() -> None:
     assert report.architecture == "97-71-33"
     assert round(report.r_W_pct, 2) == 3.59 and round(report.r_N_pct, 2) == 16.98
     assert report.flops_after == 9560 and count_flops(dense, x) == 266_200
+    assert report.r_N_positions_pct == pytest.approx(report.r_N_pct)  # no convolutions
+
+
+@pytest.mark.parametrize("keep,r_w,r_n,r_n_positions,flops", [
+    ((3, 9, 17), 0.78, 5.09, 15.25, 89_018),    # the vibnet-lenet5 preset's network
+    ((3, 10, 16), 0.82, 5.09, 15.66, 93_920),   # near the paper's 0.83 %, 15.55 %, 0.094 M
+])
+def test_lenet5_report_counts_channels_and_their_positions(keep, r_w, r_n, r_n_positions,
+                                                           flops) -> None:
+    torch.manual_seed(0)
+    dense, x = lenet5_caffe(), torch.rand(4, 1, 28, 28)
+    gated = add_gates(dense, ["relu1", "relu2", "relu3"], x)
+    for g, k in zip(gates(gated).values(), keep, strict=True):
+        with torch.no_grad():
+            g.mu.fill_(1.0)
+            g.log_sigma2.fill_(-5.0)
+            g.log_sigma2[k:] = 5.0
+    prune_gates(gated)
+    report = compression_report(dense, gated, export_pruned(gated, x), x[:1])
+    # (3 x 576 + 9 x 64 + 17) / (20 x 576 + 50 x 64 + 500) for 3-9-17
+    assert round(report.r_W_pct, 2) == r_w and round(report.r_N_pct, 2) == r_n
+    assert round(report.r_N_positions_pct, 2) == r_n_positions
+    assert report.flops_after == flops and report.flops_before == 2_293_000
 
 
 def test_objective_star() -> None:

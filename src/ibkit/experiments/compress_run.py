@@ -88,6 +88,7 @@ def finish_compression(config: ExperimentConfig, data: Dataset, dense: nn.Module
     write_rows_csv(run_dir / "compression.csv", [
         {"gate": n, "kept": k, "units": u, "kept_pct": 100.0 * k / u} for n, (k, u) in kept.items()])
     metrics = {"r_W_pct": report.r_W_pct, "r_N_pct": report.r_N_pct,
+               "r_N_positions_pct": report.r_N_positions_pct,
                "flops_after": float(report.flops_after)}
     evaluate = Trainer(exported, data, dataclasses.replace(config.train, ema_decay=0.0,
                                                            progress=False), cross_entropy)

@@ -241,17 +241,20 @@ def _plane_presets() -> dict[str, Preset]:
 def _compress_presets() -> dict[str, Preset]:
     from ibkit.experiments import compress_presets as cp
 
-    def paper(r_w: float, r_n: float, err: float, table: str) -> tuple[Expected, ...]:
+    def paper(r_w: float, r_n: float, err: float, table: str, flops: float | None = None,
+              r_n_metric: str = "r_N_pct") -> tuple[Expected, ...]:
         src = f"Dai et al. 2018 {table}"
-        return (Expected("r_W_pct", r_w, "<=", src), Expected("r_N_pct", r_n, "<=", src),
-                Expected("finetuned_test_error_pct", err, "<=", src))
+        expected = (Expected("r_W_pct", r_w, "<=", src), Expected(r_n_metric, r_n, "<=", src),
+                    Expected("finetuned_test_error_pct", err, "<=", src))
+        return expected + ((Expected("flops_after", flops, "<=", src),) if flops else ())
 
     return {p.name: p for p in (
         Preset("vibnet-lenet300", "VIBNet on LeNet-300-100 (MNIST): gates on pixels and both "
                "hidden layers, prune ln alpha < 0, export, fine-tune; paper 97-71-33",
                cp.vibnet_lenet300, paper(3.59, 16.98, 1.6, "Table 1")),
         Preset("vibnet-lenet5", "VIBNet on LeNet5-Caffe 20-50-800-500 (MNIST): gates on conv "
-               "channels and the 500 units", cp.vibnet_lenet5, paper(0.83, 15.55, 1.0, "Table 2")),
+               "channels and the 500 units", cp.vibnet_lenet5,
+               paper(0.83, 15.55, 1.0, "Table 2", flops=94_000, r_n_metric="r_N_positions_pct")),
         Preset("vibnet-vgg16-cifar10", "VIBNet on the modified VGG16, CIFAR-10 (needs the data "
                "set), a gate after every ReLU", cp.vibnet_vgg16, paper(5.79, 59.60, 6.2, "Table 3")),
     )}

@@ -84,6 +84,16 @@ def test_export_is_smaller_and_equal_within_1e_5(kind: str, tmp_path) -> None:
     assert (alone(x) - gated(x)).abs().max() <= 1e-5
 
 
+def _keep_first(gated: nn.Module, counts: tuple[int, ...]) -> None:
+    """Set each gate to keep its first ``counts[i]`` units (ln alpha 5 kept, -5 pruned), prune."""
+    for g, k in zip(gates(gated).values(), counts, strict=True):
+        with torch.no_grad():
+            g.mu.fill_(1.0)
+            g.log_sigma2.fill_(-5.0)
+            g.log_sigma2[k:] = 5.0
+    prune_gates(gated)
+
+
 def test_report_arithmetic_of_the_paper() -> None:
     r_w, r_n = lenet300_ratios((97, 71, 33))
     assert round(r_w, 2) == 3.59 and round(r_n, 2) == 16.98
@@ -91,12 +101,7 @@ def test_report_arithmetic_of_the_paper() -> None:
     torch.manual_seed(0)
     dense, x = MLP(784, (300, 100), 10), torch.rand(4, 1, 28, 28)
     gated = add_gates(dense, ["input", "act1", "act2"], x)
-    for g, k in zip(gates(gated).values(), (97, 71, 33), strict=True):
-        with torch.no_grad():
-            g.mu.fill_(1.0)
-            g.log_sigma2.fill_(-5.0)
-            g.log_sigma2[k:] = 5.0
-    prune_gates(gated)
+    _keep_first(gated, (97, 71, 33))
     report = compression_report(dense, gated, export_pruned(gated, x), x[:1])
     assert report.architecture == "97-71-33"
     assert round(report.r_W_pct, 2) == 3.59 and round(report.r_N_pct, 2) == 16.98
@@ -113,12 +118,7 @@ def test_lenet5_report_counts_channels_and_their_positions(keep, r_w, r_n, r_n_p
     torch.manual_seed(0)
     dense, x = lenet5_caffe(), torch.rand(4, 1, 28, 28)
     gated = add_gates(dense, ["relu1", "relu2", "relu3"], x)
-    for g, k in zip(gates(gated).values(), keep, strict=True):
-        with torch.no_grad():
-            g.mu.fill_(1.0)
-            g.log_sigma2.fill_(-5.0)
-            g.log_sigma2[k:] = 5.0
-    prune_gates(gated)
+    _keep_first(gated, keep)
     report = compression_report(dense, gated, export_pruned(gated, x), x[:1])
     # (3 x 576 + 9 x 64 + 17) / (20 x 576 + 50 x 64 + 500) for 3-9-17
     assert round(report.r_W_pct, 2) == r_w and round(report.r_N_pct, 2) == r_n

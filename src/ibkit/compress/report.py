@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import torch
@@ -50,6 +51,21 @@ def count_weights(model: nn.Module) -> int:
 
 
 @torch.no_grad()
+def _forward_one(model: nn.Module, example: torch.Tensor,
+                 hooks: list[tuple[nn.Module, Callable[..., None]]]) -> None:
+    """One example through ``model`` in evaluation mode with forward ``hooks`` attached;
+    the hooks are removed and the training flag restored afterwards."""
+    handles = [m.register_forward_hook(h) for m, h in hooks]
+    was = model.training
+    model.eval()
+    try:
+        model(example[:1])
+    finally:
+        model.train(was)
+        for h in handles:
+            h.remove()
+
+
 def count_flops(model: nn.Module, example: torch.Tensor) -> int:
     """Multiply-accumulates of Linear and Conv2d layers for one example of ``example``'s shape."""
     total = [0]
@@ -61,38 +77,21 @@ def count_flops(model: nn.Module, example: torch.Tensor) -> int:
             k = m.weight[0].numel()  # in_channels / groups * kh * kw
             total[0] += k * out.shape[1] * out.shape[2] * out.shape[3]
 
-    handles = [m.register_forward_hook(hook) for m in model.modules()
-               if isinstance(m, (nn.Linear, nn.Conv2d))]
-    was = model.training
-    model.eval()
-    try:
-        model(example[:1])
-    finally:
-        model.train(was)
-        for h in handles:
-            h.remove()
+    _forward_one(model, example, [(m, hook) for m in model.modules()
+                                  if isinstance(m, (nn.Linear, nn.Conv2d))])
     return total[0]
 
 
-@torch.no_grad()
 def positions_per_unit(gated: nn.Module, example: torch.Tensor) -> dict[str, int]:
     """Gate name -> output positions per unit for one example (1 for a fully connected
     layer, height x width for a convolution's channel)."""
     found: dict[str, int] = {}
-    handles = []
-    for name, g in gates(gated).items():
-        def hook(m: nn.Module, _i: tuple, out: torch.Tensor, name: str = name) -> None:
-            found[name] = out[0].numel() // m.num_units
 
-        handles.append(g.register_forward_hook(hook))
-    was = gated.training
-    gated.eval()
-    try:
-        gated(example[:1])
-    finally:
-        gated.train(was)
-        for h in handles:
-            h.remove()
+    def hook(m: nn.Module, _i: tuple, out: torch.Tensor) -> None:
+        found[names[m]] = out[0].numel() // m.num_units
+
+    names = {g: name for name, g in gates(gated).items()}
+    _forward_one(gated, example, [(g, hook) for g in names])
     return found
 
 

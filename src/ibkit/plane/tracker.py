@@ -111,9 +111,9 @@ class InformationPlane(Callback):
             return
         self._raise_failed()
         if isinstance(self._pool, ThreadPoolExecutor):
-            tensors = _tensors(model, lambda t: t.detach().clone())
-            worker_copy = self._worker_copy(model, tensors)
+            worker_copy = self._worker_copy(model)
             if worker_copy is not None:  # the forward pass runs on the worker, on its own copy
+                tensors = {k: t.detach().clone() for k, t in _named_tensors(model)}
                 self._pending.append(self._pool.submit(self._load_record_estimate, epoch,
                                                        worker_copy, tensors))
                 return
@@ -190,12 +190,12 @@ class InformationPlane(Callback):
     def _wanted(self, epoch: int) -> bool:
         return epoch not in self.done and (self.epochs is None or epoch in self.epochs)
 
-    def _worker_copy(self, model: nn.Module, tensors: Mapping[str, Any]) -> nn.Module | None:
+    def _worker_copy(self, model: nn.Module) -> nn.Module | None:
         """The worker thread's copy of ``model``, deep-copied again only when the source
         model or its parameters' and buffers' names, shapes or dtypes change."""
-        key = (model, _signature(tensors))
-        if self._copy is None or self._copy[0] is not key[0] or self._copy[1] != key[1]:
-            self._copy = (model, key[1], _snapshot(model))
+        signature = _signature(model)
+        if self._copy is None or self._copy[0] is not model or self._copy[1] != signature:
+            self._copy = (model, signature, _snapshot(model))
         return self._copy[2]
 
     def _load_record_estimate(self, epoch: int, worker_copy: nn.Module,
@@ -206,13 +206,13 @@ class InformationPlane(Callback):
     def _ship(self, epoch: int, model: nn.Module) -> bool:
         """Queue ``epoch`` on the worker process with the weights only; False if ``model``
         cannot be pickled (its activations are then recorded here and sent)."""
-        arrays = _tensors(model, _to_array)
-        signature = _signature(arrays)
+        signature = _signature(model)
         if self._shipped is None or self._shipped[0] is not model or self._shipped[1] != signature:
             self._shipped = (model, signature, next(_TOKENS), _pickled_cpu_copy(model))
         _, _, token, blob = self._shipped
         if blob is None:
             return False
+        arrays = {k: _to_array(t) for k, t in _named_tensors(model)}
         payload = None if token in self._sent else (blob, _to_array(self.x), self.y.numpy())
         self._sent.add(token)
         future = self._pool.submit(_process_job, token, payload, arrays,  # type: ignore[union-attr]
@@ -284,10 +284,9 @@ def _pickled_cpu_copy(model: nn.Module) -> bytes | None:
         return None
 
 
-def _tensors(model: nn.Module, convert: Callable[[torch.Tensor], Any]) -> dict[str, Any]:
-    """Every parameter and buffer of ``model`` (non-persistent buffers included), converted."""
-    named = itertools.chain(model.named_parameters(), model.named_buffers())
-    return {name: convert(t) for name, t in named}
+def _named_tensors(model: nn.Module) -> Iterable[tuple[str, torch.Tensor]]:
+    """Every parameter and buffer of ``model`` (non-persistent buffers included), by name."""
+    return itertools.chain(model.named_parameters(), model.named_buffers())
 
 
 def _to_array(t: torch.Tensor) -> Any:
@@ -300,15 +299,15 @@ def _to_array(t: torch.Tensor) -> Any:
         return t.clone()
 
 
-def _signature(tensors: Mapping[str, Any]) -> tuple:
-    return tuple((k, tuple(v.shape), str(v.dtype)) for k, v in tensors.items())
+def _signature(model: nn.Module) -> tuple:
+    """Names, shapes and dtypes of ``model``'s parameters and buffers."""
+    return tuple((k, tuple(t.shape), t.dtype) for k, t in _named_tensors(model))
 
 
 @torch.no_grad()
 def _assign(model: nn.Module, tensors: Mapping[str, torch.Tensor]) -> None:
     """Copy ``tensors`` (by name) into ``model``'s parameters and buffers."""
-    named = itertools.chain(model.named_parameters(), model.named_buffers())
-    for name, t in named:
+    for name, t in _named_tensors(model):
         t.copy_(tensors[name])
 
 

@@ -21,11 +21,11 @@ demo: $(STAMP)
 	$(BIN)/ibkit run demo --run-dir runs/demo --overwrite
 
 test: $(STAMP)
-	$(BIN)/ruff check --output-format concise src tests benchmarks
+	$(BIN)/ruff check --output-format concise src tests benchmarks scripts
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -12,7 +12,8 @@ from torch import nn
 from ibkit._errors import ConfigError
 from ibkit.data import Dataset, Split, load_digits
 from ibkit.engine import Callback, TrainConfig, Trainer, TrainingInterrupted, seed_everything
-from ibkit.models import MLP
+from ibkit.models import MLP, VIBClassifier
+from ibkit.objectives import VIBObjective
 
 
 def _tiny(n: int = 64) -> Dataset:
@@ -143,3 +144,64 @@ def test_a_short_run_on_digits_learns():
     cfg = TrainConfig(epochs=15, batch_size=32, progress=False)
     _, rows = _fit(cfg, load_digits(), hidden=(64,))
     assert rows[-1]["val_acc"] > 0.9
+
+
+def test_metrics_rows_evaluate_the_ema_weights_computed_independently(tmp_path):
+    """The last row of metrics.csv is the evaluation of an EMA kept here, by hand, from the
+    weights after every step (not the engine's own eval_model), and not of the raw weights."""
+    decay, data = 0.8, _tiny()
+    seed_everything(0)
+    model = MLP(5, (8,), 2)
+    avg = [torch.zeros_like(p) for p in model.parameters()]
+    steps = [0]
+
+    class OwnEMA(Callback):
+        def on_batch_end(self, trainer, batch, out):
+            steps[0] += 1
+            for a, p in zip(avg, trainer.model.parameters(), strict=True):
+                a.mul_(decay).add_(p.detach(), alpha=1 - decay)
+
+    cfg = TrainConfig(epochs=2, batch_size=16, ema_decay=decay, lr=0.05, progress=False)
+    trainer = Trainer(model, data, cfg, callbacks=[OwnEMA()], run_dir=tmp_path)
+    rows = trainer.fit()
+    mine = copy.deepcopy(model)
+    with torch.no_grad():
+        for p, a in zip(mine.parameters(), avg, strict=True):
+            p.copy_(a / (1 - decay ** steps[0]))
+    probe = Trainer(mine, data, TrainConfig(progress=False))
+    expected = probe.evaluate(data.val, mine)
+    assert rows[-1]["val_loss"] == pytest.approx(expected["loss"], rel=1e-6)
+    assert rows[-1]["val_acc"] == expected["acc"]
+    raw = probe.evaluate(data.val, trainer.model)
+    assert abs(rows[-1]["val_loss"] - raw["loss"]) > 1e-4  # the raw weights would differ
+    csv_last = (tmp_path / "metrics.csv").read_text().splitlines()[-1]
+    header = (tmp_path / "metrics.csv").read_text().splitlines()[0].split(",")
+    assert float(csv_last.split(",")[header.index("val_loss")]) == rows[-1]["val_loss"]
+
+
+def _vib_fit(cfg: TrainConfig, data: Dataset, run_dir=None, resume=False, **kw):
+    seed_everything(cfg.seed)
+    model = VIBClassifier(data.input_dim, (16,), 4, data.n_classes, train_samples=2)
+    trainer = Trainer(model, data, cfg, VIBObjective(1e-2, 1.0), run_dir=run_dir, **kw)
+    return trainer.fit(resume=resume)
+
+
+@pytest.mark.parametrize("stop", ["epoch", "batch"])
+def test_resume_of_a_stochastic_vib_run_is_bit_identical(tmp_path, stop):
+    """The VIB model draws its noise from torch's global generator: resume must restore it."""
+    data = load_digits()
+    cfg = TrainConfig(epochs=3, batch_size=64, progress=False)
+    full = _vib_fit(cfg, data)
+    if stop == "epoch":
+        _vib_fit(TrainConfig(**{**cfg.__dict__, "epochs": 2}), data, run_dir=tmp_path)
+    else:
+        class StopAt(Callback):
+            def on_batch_end(self, trainer, batch, out):
+                if batch == 5 and len(trainer.history) == 1:
+                    trainer._stop_requested = True
+
+        with pytest.raises(TrainingInterrupted):
+            _vib_fit(cfg, data, run_dir=tmp_path, callbacks=[StopAt()])
+    torch.manual_seed(999)  # a new process: another init and another generator state
+    resumed = _vib_fit(cfg, data, run_dir=tmp_path, resume=True)
+    assert resumed == full

@@ -105,6 +105,11 @@ def test_report_arithmetic_of_the_paper() -> None:
     report = compression_report(dense, gated, export_pruned(gated, x), x[:1])
     assert report.architecture == "97-71-33"
     assert round(report.r_W_pct, 2) == 3.59 and round(report.r_N_pct, 2) == 16.98
+    # exactly: weights only, biases of neither model counted
+    assert report.weights_before == 784 * 300 + 300 * 100 + 100 * 10
+    assert report.weights_after == 97 * 71 + 71 * 33 + 33 * 10
+    assert report.r_W_pct == 100.0 * (97 * 71 + 71 * 33 + 33 * 10) / (784 * 300 + 300 * 100 + 1000)
+    assert report.r_N_pct == 100.0 * (97 + 71 + 33) / (784 + 300 + 100)
     assert report.flops_after == 9560 and count_flops(dense, x) == 266_200
     assert report.r_N_positions_pct == pytest.approx(report.r_N_pct)  # no convolutions
 

@@ -9,6 +9,7 @@ import pytest
 
 from ibkit._errors import ChecksumError, DataError
 from ibkit.data import RemoteFile, candidate_dirs, locate
+from ibkit.data._files import cache_root
 
 
 def _spec(content: bytes, url: str = "") -> RemoteFile:
@@ -59,3 +60,5 @@ def test_download_with_wrong_content_is_refused_and_not_kept(tmp_path, monkeypat
         locate("set", (spec,), tmp_path / "nowhere")
     leftovers = [p for p in Path(tmp_path).rglob("*") if p.name.startswith("blob.bin.")]
     assert leftovers == []
+    # the unverified file itself never reaches the cache
+    assert not (cache_root() / "set" / "blob.bin").exists()

@@ -150,3 +150,18 @@ def test_layer_information_equals_two_estimate_calls():
     both = est.layer_information(t, y)
     assert both["I_XT_bits"] == pytest.approx(est.estimate(t, np.arange(800)).value_bits, abs=1e-12)
     assert both["I_TY_bits"] == pytest.approx(est.estimate(t, y).value_bits, abs=1e-12)
+
+
+def test_observed_strategy_has_n_bins_edges_over_the_observed_range():
+    """n_bins edges from min to max: values on the edges map to their own edge, the maximum
+    to the last one (n_bins symbols), exactly as ``fixed`` with that range."""
+    x = np.array([[0.0], [0.5], [1.0], [0.49], [0.51]])
+    sym, notes = BinningEstimator(3, "observed").symbols(x)
+    assert sym[:, 0].tolist() == [0, 1, 2, 0, 1]
+    assert notes["observed_range"] == (0.0, 1.0)
+    t = np.random.default_rng(0).uniform(-3, 5, size=(500, 4))
+    t[0, 0], t[1, 1] = -3.0, 5.0  # the observed range is exactly (-3, 5)
+    observed = BinningEstimator(30, "observed").symbols(t)[0]
+    fixed = BinningEstimator(30, "fixed", value_range=(-3.0, 5.0)).symbols(t)[0]
+    np.testing.assert_array_equal(observed, fixed)
+    assert observed.max() == 29 and observed.min() == 0

@@ -6,6 +6,7 @@ import math
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from ibkit.estimators import VariationalBounds
 from ibkit.models import VIBClassifier
@@ -31,3 +32,19 @@ def test_bad_quantity():
     model = VIBClassifier(5, (8,), 3, 4)
     with pytest.raises(ValueError, match="'quantity' parameter"):
         VariationalBounds(model, "I(X;Y)").estimate(torch.randn(10, 5), torch.zeros(10).long())
+
+
+def test_izy_bound_is_label_entropy_minus_mean_cross_entropy_in_bits_exactly():
+    torch.manual_seed(0)
+    model = VIBClassifier(5, (8,), 3, 4, std_offset=0.0)
+    x, y = torch.randn(200, 5), torch.randint(0, 4, (200,))
+    torch.manual_seed(7)
+    izy = VariationalBounds(model, "I(Z;Y)", n_samples=5).estimate(x, y)
+    torch.manual_seed(7)  # the same draws of z, by hand
+    model.eval()
+    with torch.no_grad():
+        logits = model.decoder(model.bottleneck(model.encoder(x), n_samples=5).z)  # (5, 200, 4)
+        ce_nats = F.cross_entropy(logits.reshape(1000, 4), y.repeat(5))
+    h_y = label_entropy_bits(y)
+    assert izy.value_bits == pytest.approx(h_y - float(ce_nats) / math.log(2), abs=1e-6)
+    assert izy.details["H_Y_bits"] == pytest.approx(h_y)

@@ -7,10 +7,11 @@ import json
 import subprocess
 import sys
 
+import pytest
 from tests.conftest import cli_env
 
 from ibkit.experiments import resolve_config, run
-from ibkit.plane import epoch_schedule
+from ibkit.plane import compression_bound, epoch_schedule
 
 
 def _rows(path) -> list[dict]:
@@ -48,11 +49,17 @@ def test_boolean_4bit_reports_partitions_and_the_bound(tmp_path) -> None:
                                              "train.progress=false"])
     summary = run(config, tmp_path / "b")
     part = summary["plane"]["partitions"]
-    assert 1 <= part["cells"] <= 16  # 16 distinct inputs at most
-    assert 0.5 <= part["homogeneity"] <= 1.0
-    assert part["compression_bound"] > 0 and "generalisation_gap" in summary["final"]
     cells = _rows(tmp_path / "b" / "partitions.csv")
     assert sum(int(c["size"]) for c in cells) == 4096
+    assert 1 <= part["cells"] == len(cells) <= 16  # 16 distinct inputs at most
+    for c in cells:  # purity is the largest label share, and the shares sum to 1
+        shares = [float(c["p_y0"]), float(c["p_y1"])]
+        assert float(c["purity"]) == max(shares) and sum(shares) == pytest.approx(1.0)
+    weighted = sum(int(c["size"]) * float(c["purity"]) for c in cells) / 4096
+    assert part["homogeneity"] == pytest.approx(weighted, rel=1e-12)
+    assert summary["final"]["homogeneity"] == part["homogeneity"]
+    assert part["compression_bound"] == compression_bound(part["I_XT_bits"], 3277)
+    assert -1.0 < part["generalisation_gap"] < 1.0 and "generalisation_gap" in summary["final"]
     assert (tmp_path / "b" / "figures" / "partitions.png").is_file()
 
 

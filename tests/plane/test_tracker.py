@@ -48,6 +48,17 @@ def test_hooks_are_removed_when_the_block_raises() -> None:
     assert not any(m._forward_hooks for m in model.modules())
 
 
+def test_hooks_are_removed_after_a_normal_exit() -> None:
+    model = MLP(8, (6, 4), 2, "tanh")
+    with capture(model, ["act1", "act2"]) as store:
+        assert model.act1._forward_hooks and model.act2._forward_hooks
+        model(torch.zeros(3, 8))
+    assert [len(v) for v in store.values()] == [1, 1]
+    assert not any(m._forward_hooks for m in model.modules())
+    record_activations(model, ["act1", "output"], torch.zeros(3, 8))
+    assert not any(m._forward_hooks for m in model.modules())
+
+
 def test_hooks_are_removed_when_the_forward_pass_raises() -> None:
     class Broken(MLP):
         def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -279,7 +290,32 @@ def test_other_estimators_plug_in() -> None:
     with InformationPlane(model, x, y, [MixedKNNEstimator()], layers=["act2"]) as plane:
         plane.update(0)
         (point,) = plane.compute()
-    assert point.estimator == "knn-mixed" and point.I_TY_bits >= -0.1
+    acts = record_activations(model, ["act2"], x)["act2"]
+    assert point.estimator == "knn-mixed"
+    assert point.I_TY_bits == MixedKNNEstimator().estimate(acts, y).value_bits
+
+
+def test_plane_points_equal_the_estimators_own_values_in_bits() -> None:
+    """Every plane value is the estimator's own ``value_bits`` on the same activations:
+    I(T;Y) with the labels, I(X;T) with the inputs' ids as y."""
+    torch.manual_seed(0)
+    model = MLP(8, (6, 3), 2, "tanh")
+    x, y = _probe()
+    ests = [BinningEstimator(30), KDEEstimator(noise_var=0.1)]
+    with InformationPlane(model, x, y, ests, layers=["act1", "act2", "output"],
+                          background=False) as plane:
+        plane.update(0)
+        points = plane.compute()
+    acts = record_activations(model, ["act1", "act2", "output"], x)
+    ids = torch.arange(len(y))
+    for p in points:
+        name, bound = (p.estimator.split("-") + ["upper"])[:2]
+        est = BinningEstimator(30) if name == "binning" else KDEEstimator(0.1, bound)
+        t = acts[p.layer]
+        assert p.I_TY_bits == pytest.approx(est.estimate(t, y).value_bits, rel=1e-4, abs=1e-4)
+        assert p.I_XT_bits == pytest.approx(est.estimate(t, ids).value_bits, rel=1e-4, abs=1e-4)
+    assert len(points) == 3 * 3 and {p.estimator for p in points} == {"binning", "kde-upper",
+                                                                      "kde-lower"}
 
 
 def test_epoch_schedule() -> None:

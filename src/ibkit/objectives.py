@@ -16,16 +16,102 @@ H(Y) - E[-log2 q(y|z)] <= I(Z;Y) (lower bound), with H(Y) from the label frequen
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ibkit._errors import param_error
-from ibkit.engine import StepOutput
+from ibkit._units import LN2
 
-LN2 = math.log(2.0)
+
+@dataclass
+class StepOutput:
+    """What an objective returns for one batch.
+
+    Attributes:
+        loss: scalar tensor that is minimised.
+        logits: ``(batch, n_classes)`` class scores (logits or log-probabilities) of a
+            classifier, or None for other tasks (a generative model): accuracy is computed
+            only where they are given.
+        metrics: named per-batch scalars to average over the epoch (for example ``kl_bits``);
+            the progress bar and ``metrics.csv`` show them.
+    """
+
+    loss: torch.Tensor
+    logits: torch.Tensor | None = None
+    metrics: dict[str, torch.Tensor] = field(default_factory=dict)
+
+
+class Objective:
+    """A training objective: ``objective(model, x, y) -> StepOutput``.
+
+    It sees ``model.training`` to tell training from evaluation. Its optional hooks are
+    declared here with their defaults: ``on_epoch_start(epoch)`` for schedules (a beta
+    warm-up) and ``param_groups(model)`` for optimizer groups (None: every trainable
+    parameter in one group).
+    """
+
+    def __call__(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> StepOutput:
+        raise NotImplementedError
+
+    def on_epoch_start(self, epoch: int) -> None:
+        """Called by the trainer before each training epoch (0-based)."""
+
+    def param_groups(self, model: nn.Module) -> Iterable[dict[str, Any]] | None:
+        """Optimizer parameter groups, the first holding the network's weights; None for one."""
+        return None
+
+
+class FunctionObjective(Objective):
+    """A plain function ``fn(model, x, y) -> StepOutput`` as an :class:`Objective`."""
+
+    def __init__(self, fn: Callable[[nn.Module, torch.Tensor, torch.Tensor], StepOutput]) -> None:
+        self.fn = fn
+
+    def __call__(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> StepOutput:
+        return self.fn(model, x, y)
+
+
+def as_objective(objective: Objective | Callable[..., StepOutput]) -> Objective:
+    """``objective`` itself, or a plain function wrapped in :class:`FunctionObjective`."""
+    if isinstance(objective, Objective):
+        return objective
+    if not callable(objective):
+        raise param_error("objective", "Trainer", "an Objective or a function (model, x, y) -> "
+                          "StepOutput", objective)
+    return FunctionObjective(objective)
+
+
+class CrossEntropy(Objective):
+    """The plain classification objective: mean cross-entropy in nats; ``ce_bits`` reported."""
+
+    def __call__(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> StepOutput:
+        logits = model(x)
+        loss = F.cross_entropy(logits, y)
+        return StepOutput(loss, logits, {"ce_bits": loss.detach() / LN2})
+
+
+cross_entropy = CrossEntropy()
+"""The shared :class:`CrossEntropy` instance, the trainer's default objective."""
+
+
+def accuracy(scores: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Share of rows whose highest class score is the label, a 0-dim tensor.
+
+    Example:
+        >>> float(accuracy(torch.tensor([[0.1, 0.9], [0.8, 0.2]]), torch.tensor([1, 1])))
+        0.5
+    """
+    return (scores.detach().argmax(1) == y).float().mean()
+
+
+def error_pct(acc: float) -> float:
+    """The error rate in per cent of an accuracy in [0, 1]: ``100 * (1 - acc)``."""
+    return 100.0 * (1.0 - acc)
 
 
 def check_beta(beta: float, owner: str = "the VIB objective") -> float:
@@ -99,7 +185,7 @@ class BetaSchedule:
         return self.beta * min(1.0, (epoch + 1) / self.warmup_epochs)
 
 
-class VIBObjective:
+class VIBObjective(Objective):
     """The engine objective for :class:`ibkit.models.VIBClassifier`: J in bits, bounds as metrics.
 
     Args:

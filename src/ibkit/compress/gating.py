@@ -12,8 +12,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from ibkit._errors import ConfigError
-from ibkit.engine import StepOutput
+from ibkit._units import LN2
 from ibkit.layers import InformationGate
+from ibkit.objectives import Objective, StepOutput
 from ibkit.plane.hooks import ACTIVATION_TYPES
 
 INPUT = "input"
@@ -22,7 +23,6 @@ GATEABLE: tuple[type[nn.Module], ...] = (
     nn.Linear, nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d, nn.BatchNorm1d, nn.BatchNorm2d,
     nn.Flatten, *ACTIVATION_TYPES,
 )
-LN2 = math.log(2.0)
 
 
 def gate_name(after: str) -> str:
@@ -89,7 +89,7 @@ def gates(model: nn.Module) -> dict[str, InformationGate]:
     return {n: m for n, m in model.named_modules() if isinstance(m, InformationGate)}
 
 
-class VIBNetObjective:
+class VIBNetObjective(Objective):
     """VIBNet's objective (*) per example, in nats:
 
         CE(y, f(x)) + (1 / N) * sum_i gamma_i * sum_j ln(1 + alpha_ij)

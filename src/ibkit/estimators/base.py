@@ -8,7 +8,6 @@ where one exists.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,9 +15,9 @@ import numpy as np
 import torch
 
 from ibkit._errors import param_error
+from ibkit._units import LN2
 
 KINDS = ("estimate", "upper_bound", "lower_bound")
-LN2 = math.log(2.0)
 ArrayLike = np.ndarray | torch.Tensor
 
 

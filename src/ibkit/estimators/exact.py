@@ -12,7 +12,8 @@ import numpy as np
 import torch
 
 from ibkit._errors import param_error
-from ibkit.estimators.base import LN2, Estimate, MIEstimator
+from ibkit._units import LN2
+from ibkit.estimators.base import Estimate, MIEstimator
 from ibkit.estimators.binning import plugin_mi_bits, row_ids
 
 

@@ -20,7 +20,8 @@ import math
 import torch
 
 from ibkit._errors import param_error
-from ibkit.estimators.base import LN2, Estimate, MIEstimator
+from ibkit._units import LN2
+from ibkit.estimators.base import Estimate, MIEstimator
 
 BOUNDS = ("upper", "lower")
 

@@ -21,7 +21,8 @@ from scipy.spatial import cKDTree
 from scipy.special import digamma
 
 from ibkit._errors import param_error
-from ibkit.estimators.base import LN2, Estimate, MIEstimator
+from ibkit._units import LN2
+from ibkit.estimators.base import Estimate, MIEstimator
 
 
 def _prepare(a: np.ndarray, standardize: bool, jitter: float, rng: np.random.Generator

@@ -24,7 +24,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from ibkit._errors import param_error
-from ibkit.estimators.base import LN2, Estimate, MIEstimator
+from ibkit._units import LN2
+from ibkit.estimators.base import Estimate, MIEstimator
 
 BOUNDS = ("infonce", "nwj", "mine")
 CRITICS = ("separable", "concat")

@@ -18,6 +18,7 @@ import numpy as np
 from scipy.stats import ortho_group
 
 from ibkit._errors import param_error
+from ibkit._units import LN2
 from ibkit.estimators.exact import discrete_mi_bits
 
 TRANSFORMS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
@@ -119,4 +120,4 @@ def gaussian_mixture_labels(n: int, dim: int, n_classes: int, separation: float,
     log_post = logits - np.logaddexp.reduce(logits, axis=1, keepdims=True)
     mi = math.log(n_classes) + log_post[np.arange(len(cs)), cs].mean()
     x, c = draw(n)
-    return Task(x, c, float(mi / math.log(2)), f"mixture {n_classes} classes d={dim}")
+    return Task(x, c, float(mi / LN2), f"mixture {n_classes} classes d={dim}")

@@ -13,7 +13,8 @@ import torch
 import torch.nn.functional as F
 
 from ibkit._errors import param_error
-from ibkit.estimators.base import LN2, Estimate, MIEstimator
+from ibkit._units import LN2
+from ibkit.estimators.base import Estimate, MIEstimator
 from ibkit.objectives import label_entropy_bits
 
 QUANTITIES = ("I(Z;X)", "I(Z;Y)")

@@ -18,7 +18,7 @@ import warnings
 import torch
 from torch import nn
 
-LN2 = math.log(2.0)
+from ibkit._units import LN2
 
 
 class GaussianDropoutBottleneck(nn.Module):

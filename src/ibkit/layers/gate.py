@@ -19,8 +19,7 @@ import torch
 from torch import nn
 
 from ibkit._errors import param_error
-
-LN2 = math.log(2.0)
+from ibkit._units import LN2
 
 
 class InformationGate(nn.Module):

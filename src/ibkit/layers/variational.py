@@ -16,7 +16,6 @@ returns KL[p(z|x) || r(z)] per example, the term whose mean upper-bounds I(Z;X):
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
@@ -24,8 +23,9 @@ import torch.nn.functional as F
 from torch import nn
 from torch.distributions import Categorical, Independent, MixtureSameFamily, Normal
 
+from ibkit._units import LN2
+
 PRIORS = ("standard", "gaussian", "mixture")
-LN2 = math.log(2.0)
 
 
 @dataclass

@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ibkit.engine import Callback
+from ibkit.callbacks import Callback, keyed_by_file
 
 COLUMNS = ("epoch", "layer", "grad_mean_norm", "grad_std_norm", "snr", "weight_norm", "batches")
 
@@ -42,12 +42,23 @@ class GradientStats(Callback):
         self._sum: list[torch.Tensor] = []
         self._sq: list[torch.Tensor] = []
         self._batches = 0
+        self._resumed: tuple[list[torch.Tensor], list[torch.Tensor], int] | None = None
+
+    @property
+    def state_key(self) -> str:
+        """``GradientStats[<file name>]``."""
+        return keyed_by_file("GradientStats", self.path)
 
     def on_train_start(self, trainer: Any) -> None:
         """Find the weight tensors of the trained model."""
         layers = weight_layers(trainer.model)
         self._names, self._weights = list(layers), list(layers.values())
         self._reset()
+        if self._resumed is not None:  # a run stopped mid-epoch: its sums so far
+            sums, squares, self._batches = self._resumed
+            self._sum = [t.to(w.device) for t, w in zip(sums, self._weights, strict=True)]
+            self._sq = [t.to(w.device) for t, w in zip(squares, self._weights, strict=True)]
+            self._resumed = None
 
     def _reset(self) -> None:
         self._sum = [torch.zeros_like(w) for w in self._weights]
@@ -79,11 +90,16 @@ class GradientStats(Callback):
         self._reset()
 
     def state_dict(self) -> dict:
-        """The last epoch written."""
-        return {"last_epoch": max((r["epoch"] for r in self.rows), default=0)}
+        """The last epoch written, and the sums of the epoch under way (a checkpoint written
+        mid-epoch, after Ctrl-C, resumes with them)."""
+        return {"last_epoch": max((r["epoch"] for r in self.rows), default=0),
+                "sum": [t.cpu() for t in self._sum], "sq": [t.cpu() for t in self._sq],
+                "batches": self._batches}
 
     def load_state_dict(self, state: dict) -> None:
-        """Resume: drop rows of epochs after the checkpoint from ``dynamics.csv``."""
+        """Resume: the epoch's sums so far; drop rows of later epochs from ``dynamics.csv``."""
+        if state.get("batches"):
+            self._resumed = (list(state["sum"]), list(state["sq"]), int(state["batches"]))
         if self.path is None or not self.path.is_file():
             return
         with open(self.path, newline="") as f:

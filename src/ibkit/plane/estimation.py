@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from ibkit._errors import ConfigError, param_error
+from ibkit._units import LN2
 from ibkit.estimators import (
     BinningEstimator,
     KDEEstimator,
@@ -16,7 +17,6 @@ from ibkit.estimators import (
     MixedKNNEstimator,
     kde_bounds_nats,
 )
-from ibkit.estimators.base import LN2
 
 COLUMNS = ("epoch", "layer", "estimator", "I_XT_bits", "I_TY_bits", "kind", "I_TY_kind",
            "n_samples", "seconds")

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from ibkit._errors import param_error
-from ibkit.estimators.base import LN2
+from ibkit._units import LN2
 
 _TINY = 1e-300
 

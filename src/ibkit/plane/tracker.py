@@ -34,7 +34,7 @@ import torch
 from torch import nn
 
 from ibkit._errors import ConfigError, param_error
-from ibkit.engine import Callback
+from ibkit.callbacks import Callback, keyed_by_file
 from ibkit.estimators import MIEstimator
 from ibkit.plane.estimation import COLUMNS, PlanePoint, check_plane_estimator, layer_points
 from ibkit.plane.hooks import check_layers, record_activations
@@ -158,6 +158,12 @@ class InformationPlane(Callback):
         self.close()
 
     # ------------------------------------------------------------- callback
+    @property
+    def state_key(self) -> str:
+        """``InformationPlane[<file name>]``: two planes of one run, each with its own file,
+        checkpoint separately."""
+        return keyed_by_file("InformationPlane", self.path)
+
     def on_train_start(self, trainer: Any) -> None:
         """Record epoch 0 (the initial weights) when scheduled and not yet done."""
         if not trainer.history and self._wanted(0):

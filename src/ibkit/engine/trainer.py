@@ -8,26 +8,25 @@ seeded by ``(seed, epoch)``, and writes, when given a run directory,
 ``fit(resume=True)`` ends with the same metrics as an uninterrupted run on CPU.
 Ctrl-C stops at the end of the current batch, writes a checkpoint and raises
 :class:`TrainingInterrupted`.
+
+The loop is task-neutral: it averages the loss and whatever metrics the objective reports;
+accuracy is added only where the objective returns class scores.
 """
 
 from __future__ import annotations
 
 import copy
-import math
 import random
 import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
@@ -35,173 +34,23 @@ from ibkit._config import to_dict, validate
 from ibkit._ema import WeightEMA
 from ibkit._errors import ConfigError, IbkitError, RunDirError
 from ibkit._io import load_torch, save_torch, write_rows_csv
+from ibkit.callbacks import Callback
 from ibkit.data import Dataset, Split
 from ibkit.data.augment import random_shift
-
-LN2 = math.log(2.0)
-
-
-@dataclass
-class TrainConfig:
-    """How to train. Learning-rate schedule ``step``: ``lr *= lr_decay`` every
-    ``lr_decay_every`` epochs (the Deep VIB demo's "x0.97 every 2 epochs" is
-    ``lr_decay=0.97, lr_decay_every=2``); ``cosine``: epoch e (from 0) of E trains at
-    ``lr * (1 + cos(pi * e / E)) / 2`` (``lr_decay`` unused).
-
-    ``threads > 0`` sets torch's CPU threads during ``fit`` (1 is fastest for tiny networks,
-    and leaves a core to background estimation); 0 keeps torch's default.
-
-    ``batch_size=0`` means full-batch gradient descent. ``ema_decay=0`` turns weight
-    averaging off; otherwise evaluation uses the bias-corrected average.
-
-    ``augment_shift > 0`` translates every training image by a random offset of up to that
-    many pixels per axis (:func:`ibkit.data.augment.random_shift`, seeded by ``seed``,
-    epoch and batch); image data only, evaluation never sees shifted images.
-    """
-
-    epochs: int = field(default=10, metadata={"min": 1})
-    batch_size: int = field(default=100, metadata={"min": 0})
-    optimizer: str = field(default="adam", metadata={"choices": ("adam", "sgd")})
-    lr: float = field(default=1e-3, metadata={"gt": 0.0})
-    betas: tuple[float, float] = field(default=(0.9, 0.999), metadata={"min": 0.0, "max": 0.9999})
-    momentum: float = field(default=0.0, metadata={"min": 0.0, "max": 1.0})
-    weight_decay: float = field(default=0.0, metadata={"min": 0.0})
-    lr_decay: float = field(default=1.0, metadata={"gt": 0.0, "max": 1.0})
-    lr_decay_every: int = field(default=1, metadata={"min": 1})
-    lr_schedule: str = field(default="step", metadata={"choices": ("step", "cosine")})
-    ema_decay: float = field(default=0.0, metadata={"min": 0.0, "max": 0.99999})
-    augment_shift: int = field(default=0, metadata={"min": 0})
-    eval_batch_size: int = field(default=2000, metadata={"min": 1})
-    checkpoint_every: int = field(default=1, metadata={"min": 1})
-    seed: int = field(default=0, metadata={"min": 0})
-    device: str = field(default="auto", metadata={"choices": ("auto", "cpu", "cuda")})
-    progress: bool = True
-    threads: int = field(default=0, metadata={"min": 0})
-
-
-@dataclass
-class StepOutput:
-    """What an objective returns for one batch.
-
-    Attributes:
-        loss: scalar tensor that is minimised.
-        logits: ``(batch, n_classes)`` class scores (logits or log-probabilities).
-        metrics: extra per-batch scalars to average over the epoch (for example ``kl_bits``).
-    """
-
-    loss: torch.Tensor
-    logits: torch.Tensor
-    metrics: dict[str, torch.Tensor] = field(default_factory=dict)
-
-
-class Objective(Protocol):
-    """A training objective: ``objective(model, x, y) -> StepOutput``.
-
-    It sees ``model.training`` to tell training from evaluation; it may define
-    ``on_epoch_start(epoch)`` for schedules (for example a beta warm-up).
-    """
-
-    def __call__(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> StepOutput: ...
-
-
-def cross_entropy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> StepOutput:
-    """The plain classification objective: mean cross-entropy in nats; ``ce_bits`` reported."""
-    logits = model(x)
-    loss = F.cross_entropy(logits, y)
-    return StepOutput(loss, logits, {"ce_bits": loss.detach() / LN2})
-
-
-class Callback:
-    """Hooks into :class:`Trainer`. ``on_epoch_end`` may add entries to ``row``.
-
-    A callback with state implements ``state_dict`` / ``load_state_dict`` so that
-    it resumes with the run.
-    """
-
-    def on_train_start(self, trainer: Trainer) -> None:
-        """Called once before the first (or resumed) epoch."""
-
-    def on_batch_end(self, trainer: Trainer, batch: int, out: StepOutput) -> None:
-        """Called after each optimizer step."""
-
-    def on_epoch_end(self, trainer: Trainer, epoch: int, row: dict[str, float]) -> None:
-        """Called after evaluation, before the checkpoint; ``epoch`` counts from 1."""
-
-    def on_train_end(self, trainer: Trainer) -> None:
-        """Called once after the last epoch."""
-
-    def state_dict(self) -> dict:
-        """State to store in checkpoints."""
-        return {}
-
-    def load_state_dict(self, state: dict) -> None:
-        """Restore what :meth:`state_dict` returned."""
+from ibkit.engine._running import _Running
+from ibkit.engine._state import (
+    _numpy_state,
+    _set_numpy_state,
+    _threads,
+    resolve_device,
+    seed_everything,
+)
+from ibkit.engine.config import TrainConfig
+from ibkit.objectives import Objective, StepOutput, as_objective, cross_entropy
 
 
 class TrainingInterrupted(IbkitError):
     """Raised after Ctrl-C once a checkpoint is written; its message says how to resume."""
-
-
-def seed_everything(seed: int) -> None:
-    """Seed Python's, NumPy's and PyTorch's generators."""
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-
-
-def resolve_device(device: str) -> torch.device:
-    """``"auto"`` is CUDA when available, else the CPU."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise IbkitError("The 'device' option is 'cuda' but no CUDA device is available.")
-    return torch.device(device)
-
-
-def _numpy_state() -> dict[str, Any]:
-    _, keys, pos, has_gauss, gauss = np.random.get_state()
-    return {"keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
-            "has_gauss": int(has_gauss), "gauss": float(gauss)}
-
-
-def _set_numpy_state(s: dict[str, Any]) -> None:
-    keys = s["keys"].numpy().astype(np.uint32)
-    np.random.set_state(("MT19937", keys, s["pos"], s["has_gauss"], s["gauss"]))
-
-
-@contextmanager
-def _threads(n: int) -> Iterator[None]:
-    """Use ``n`` torch CPU threads inside the block (0: leave as is)."""
-    before = torch.get_num_threads()
-    if n:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
-class _Running:
-    """Sample-weighted sums of per-batch metrics over one epoch, kept as tensors."""
-
-    def __init__(self, state: dict | None = None) -> None:
-        self.sums: dict[str, torch.Tensor] = dict(state["sums"]) if state else {}
-        self.count = int(state["count"]) if state else 0
-
-    def add(self, out: StepOutput, y: torch.Tensor) -> None:
-        n = len(y)
-        values = {"loss": out.loss.detach(), **out.metrics}
-        values["acc"] = (out.logits.detach().argmax(1) == y).float().mean()
-        for k, v in values.items():
-            self.sums[k] = self.sums.get(k, 0.0) + v.detach().float() * n
-        self.count += n
-
-    def means(self) -> dict[str, float]:
-        return {k: float(v) / max(self.count, 1) for k, v in self.sums.items()}
-
-    def state_dict(self) -> dict:
-        return {"sums": {k: torch.as_tensor(v).cpu() for k, v in self.sums.items()},
-                "count": self.count}
 
 
 class Trainer:
@@ -223,7 +72,7 @@ class Trainer:
         model: nn.Module,
         data: Dataset,
         config: TrainConfig,
-        objective: Objective = cross_entropy,
+        objective: Objective | Callable[..., StepOutput] = cross_entropy,
         callbacks: Sequence[Callback] = (),
         run_dir: str | Path | None = None,
     ) -> None:
@@ -232,8 +81,8 @@ class Trainer:
         self.device = resolve_device(config.device)
         self.model = model.to(self.device)
         self.data = data
-        self.objective = objective
-        self.callbacks = list(callbacks)
+        self.objective = as_objective(objective)
+        self.callbacks = _check_state_keys(callbacks)
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.optimizer = self._make_optimizer()
         self.scheduler = self._make_scheduler()
@@ -251,13 +100,13 @@ class Trainer:
 
     # ----------------------------------------------------------------- set-up
     def _make_optimizer(self) -> torch.optim.Optimizer:
-        """Adam or SGD over the trainable parameters; an objective with a
-        ``param_groups(model)`` method (for example a separate learning rate for gates)
-        supplies the groups instead, the first one holding the network's weights."""
-        c, params = self.config, [p for p in self.model.parameters() if p.requires_grad]
-        groups = getattr(self.objective, "param_groups", None)
-        if groups is not None:
-            params = groups(self.model)
+        """Adam or SGD over the trainable parameters, or over the objective's
+        ``param_groups(model)`` where it gives them (for example a separate learning rate for
+        gates), the first one holding the network's weights."""
+        c = self.config
+        groups = self.objective.param_groups(self.model)
+        params = ([p for p in self.model.parameters() if p.requires_grad] if groups is None
+                  else list(groups))
         if c.optimizer == "adam":
             # the fused kernel is 20-40 % faster per step on CPU and GPU, same update rule
             return torch.optim.Adam(params, lr=c.lr, betas=tuple(c.betas),
@@ -302,9 +151,7 @@ class Trainer:
 
     def _train_epoch(self, epoch: int, start_batch: int, running: _Running) -> _Running:
         self.model.train()
-        on_epoch = getattr(self.objective, "on_epoch_start", None)
-        if on_epoch is not None:
-            on_epoch(epoch)
+        self.objective.on_epoch_start(epoch)
         batches = self._batches(epoch)
         bar = self._bar(len(batches), start_batch, epoch)
         for b in range(start_batch, len(batches)):
@@ -322,8 +169,7 @@ class Trainer:
             for cb in self.callbacks:
                 cb.on_batch_end(self, b, out)
             if bar is not None and (b % 20 == 0 or b == len(batches) - 1):
-                m = running.means()
-                bar.set_postfix(loss=f"{m['loss']:.4f}", acc=f"{m['acc']:.4f}", refresh=False)
+                bar.set_postfix(_shown(running.means()), refresh=False)
                 bar.update(b + 1 - bar.n)
             if self._stop_requested:
                 if bar is not None:
@@ -397,8 +243,7 @@ class Trainer:
         epoch, total = int(row["epoch"]), self.config.epochs
         if not self.config.progress or (total > 100 and epoch % (total // 100) and epoch != total):
             return  # long runs log 100 lines
-        shown = [f"{k} {row[k]:.4f}" for k in ("train_loss", "train_acc", "val_acc", "test_acc")
-                 if k in row]
+        shown = [f"{k} {row[k]:.4f}" for k in _logged(row)]
         tqdm.write(f"epoch {int(row['epoch'])}/{self.config.epochs}  " + "  ".join(shown)
                    + f"  ({self.epoch_seconds[-1]:.1f} s)", file=sys.stderr)
 
@@ -413,7 +258,7 @@ class Trainer:
             "rng": {"torch": torch.get_rng_state(), "python": list(random.getstate()[1]),
                     "numpy": _numpy_state()},
             "history": self.history, "epoch_seconds": self.epoch_seconds,
-            "callbacks": {type(cb).__name__: cb.state_dict() for cb in self.callbacks},
+            "callbacks": {cb.state_key: cb.state_dict() for cb in self.callbacks},
             "config": to_dict(self.config),
         }
 
@@ -440,8 +285,9 @@ class Trainer:
         self.history, self.epoch_seconds = list(s["history"]), list(s["epoch_seconds"])
         states = s["callbacks"]
         for cb in self.callbacks:
-            if type(cb).__name__ in states:
-                cb.load_state_dict(states[type(cb).__name__])
+            key = cb.state_key if cb.state_key in states else type(cb).__name__  # older files
+            if key in states:
+                cb.load_state_dict(states[key])
         self._write_metrics()
         return int(s["epoch"]), int(s["batch"]), _Running(s["running"])
 
@@ -477,3 +323,27 @@ class Trainer:
             "Continue with --resume."
         )
 
+
+def _check_state_keys(callbacks: Sequence[Callback]) -> list[Callback]:
+    """The callbacks as a list; ConfigError when two share a ``state_key`` (their states would
+    overwrite each other in checkpoints)."""
+    keys = [cb.state_key for cb in callbacks]
+    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    if repeated:
+        raise ConfigError(f"The 'callbacks' parameter of Trainer holds callbacks with the same "
+                          f"state_key {repeated}: give each its own (for example its own file).")
+    return list(callbacks)
+
+
+def _shown(means: dict[str, float]) -> dict[str, str]:
+    """The progress bar's entries: the loss, and the accuracy or else the objective's metrics."""
+    keys = ["loss", "acc"] if "acc" in means else list(means)[:4]
+    return {k: f"{means[k]:.4f}" for k in keys if k in means}
+
+
+def _logged(row: dict[str, float]) -> list[str]:
+    """The columns of an epoch's log line: the training loss and the accuracies, or for an
+    objective without class scores the validation values of its first metrics."""
+    if "train_acc" in row:
+        return [k for k in ("train_loss", "train_acc", "val_acc", "test_acc") if k in row]
+    return ["train_loss"] + [k for k in row if k.startswith("val_")][:3]

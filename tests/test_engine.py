@@ -205,3 +205,52 @@ def test_resume_of_a_stochastic_vib_run_is_bit_identical(tmp_path, stop):
     torch.manual_seed(999)  # a new process: another init and another generator state
     resumed = _vib_fit(cfg, data, run_dir=tmp_path, resume=True)
     assert resumed == full
+
+
+def _ae_fit(cfg: TrainConfig, data: Dataset, run_dir=None, resume=False, **kw):
+    from ibkit.models import Autoencoder
+    from ibkit.objectives import ReconstructionBits
+
+    seed_everything(cfg.seed)
+    trainer = Trainer(Autoencoder(data.input_dim, (16,), 4), data, cfg, ReconstructionBits(),
+                      run_dir=run_dir, **kw)
+    return trainer, trainer.fit(resume=resume)
+
+
+def test_a_generative_objective_trains_checkpoints_resumes_and_evaluates(tmp_path):
+    """No class scores: no accuracy anywhere, the objective's bits per dimension instead."""
+    data = load_digits()
+    cfg = TrainConfig(epochs=3, batch_size=64, ema_decay=0.9, progress=False)
+    trainer, full = _ae_fit(cfg, data)
+    assert set(full[-1]) == {"epoch", "lr", *(f"{s}_{m}" for s in ("train", "val", "test")
+                                              for m in ("loss", "recon_bits_per_dim"))}
+    assert full[-1]["val_recon_bits_per_dim"] < full[0]["val_recon_bits_per_dim"]
+    assert trainer.evaluate(data.val) == {k[4:]: v for k, v in full[-1].items()
+                                          if k.startswith("val_")}
+
+    class StopAt(Callback):
+        def on_batch_end(self, trainer, batch, out):
+            if batch == 4 and len(trainer.history) == 1:
+                trainer._stop_requested = True
+
+    with pytest.raises(TrainingInterrupted):
+        _ae_fit(cfg, data, run_dir=tmp_path, callbacks=[StopAt()])
+    torch.manual_seed(5)
+    _, resumed = _ae_fit(cfg, data, run_dir=tmp_path, resume=True)
+    assert resumed == full
+    header = (tmp_path / "metrics.csv").read_text().splitlines()[0]
+    assert "acc" not in header and "val_recon_bits_per_dim" in header
+
+
+def test_reconstruction_bits_is_the_bernoulli_nll_in_bits_per_dimension():
+    from ibkit.objectives import ReconstructionBits
+
+    x = torch.tensor([[1.0, 0.0, 1.0, 1.0]])
+    model = nn.Identity()  # logits = the inputs: p = sigmoid(1) for ones, 1/2 for zeros
+    out = ReconstructionBits()(model, x, None)
+    p = torch.sigmoid(torch.tensor(1.0))
+    expected = (3 * -torch.log2(p) + 1.0) / 4  # a zero at p = 1/2 costs one bit
+    assert out.logits is None
+    assert float(out.loss) == pytest.approx(float(expected), rel=1e-6)
+    with pytest.raises(ValueError, match=r"'x' parameter of ReconstructionBits .* \[0, 1\]"):
+        ReconstructionBits()(model, x - 2, None)

@@ -11,6 +11,7 @@ import io
 import json
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -75,3 +76,35 @@ def write_rows_csv(path: Path, rows: list[dict[str, Any]]) -> None:
     for row in rows:
         writer.writerow({k: repr(v) if isinstance(v, float) else v for k, v in row.items()})
     write_text(path, buf.getvalue())
+
+
+def append_rows_csv(path: Path, rows: list[dict[str, Any]], columns: Sequence[str]) -> None:
+    """Append dict rows to the CSV at ``path`` with ``columns``; a new or empty file gets the
+    header first. (An append is not atomic: a crash can cut its last line, which
+    :func:`truncate_rows_csv` drops on resume.)"""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    new = not path.is_file() or path.stat().st_size == 0
+    with open(path, "a", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(columns))
+        if new:
+            writer.writeheader()
+        writer.writerows(rows)
+
+
+def truncate_rows_csv(path: Path, last_epoch: int, columns: Sequence[str]) -> list[dict[str, str]]:
+    """Resume: keep the rows of ``path`` whose ``epoch`` is at most ``last_epoch`` (the
+    checkpoint's), rewrite the file atomically with them and return them. Rows written after
+    the checkpoint are written again by the resumed run. No file: nothing kept."""
+    path = Path(path)
+    if not path.is_file():
+        return []
+    with open(path, newline="") as f:
+        kept = [r for r in csv.DictReader(f)
+                if r.get("epoch") not in (None, "") and int(float(r["epoch"])) <= last_epoch]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(columns))
+    writer.writeheader()
+    writer.writerows(kept)
+    write_text(path, buf.getvalue())
+    return kept

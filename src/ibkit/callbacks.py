@@ -46,3 +46,6 @@ class Callback:
 def keyed_by_file(name: str, path: Any) -> str:
     """A state key naming the callback's class and the file it writes (``name[plane.csv]``)."""
     return name if path is None else f"{name}[{getattr(path, 'name', path)}]"
+
+
+__all__ = ["Callback", "keyed_by_file"]

@@ -99,6 +99,26 @@ cross_entropy = CrossEntropy()
 """The shared :class:`CrossEntropy` instance, the trainer's default objective."""
 
 
+class ReconstructionBits(Objective):
+    """Reconstruction loss of an autoencoder in bits per input dimension, for inputs in [0, 1]:
+
+        L = (1 / D) sum_d [-x_d log2 p_d - (1 - x_d) log2 (1 - p_d)],  p = sigmoid(model(x))
+
+    the Bernoulli negative log-likelihood of binary inputs (for grey values, the
+    cross-entropy of the intensities). The model maps ``(batch, ...)`` inputs to ``(batch, D)``
+    logits; labels are ignored, and no class scores are returned (no accuracy).
+    Reported per batch: ``recon_bits_per_dim``.
+    """
+
+    def __call__(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> StepOutput:
+        target = x.flatten(1)
+        if target.min() < 0 or target.max() > 1:
+            raise param_error("x", "ReconstructionBits", "inputs in [0, 1] (data.scale=unit)",
+                              f"values in [{float(target.min()):g}, {float(target.max()):g}]")
+        bits = F.binary_cross_entropy_with_logits(model(x), target) / LN2
+        return StepOutput(bits, None, {"recon_bits_per_dim": bits.detach()})
+
+
 def accuracy(scores: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Share of rows whose highest class score is the label, a 0-dim tensor.
 
@@ -215,3 +235,22 @@ class VIBObjective(Objective):
                    "izy_lower_bits": parts.izy_lower_bits.detach(),
                    "beta": self._beta_metric}
         return StepOutput(parts.loss_bits, out.log_probs, metrics)
+
+
+__all__ = [
+    "BetaSchedule",
+    "CrossEntropy",
+    "FunctionObjective",
+    "Objective",
+    "ReconstructionBits",
+    "StepOutput",
+    "VIBLoss",
+    "VIBObjective",
+    "accuracy",
+    "as_objective",
+    "check_beta",
+    "cross_entropy",
+    "error_pct",
+    "label_entropy_bits",
+    "vib_loss",
+]

@@ -86,8 +86,8 @@ def test_pretraining_phase_trains_the_dense_model_that_gets_the_gates(tmp_path) 
 
 
 def test_pretraining_resumes_from_its_own_checkpoint(tmp_path) -> None:
-    from ibkit.experiments.compress_run import pretrain_dense
-    from ibkit.experiments.runner import build_model
+    from ibkit.experiments import build_model
+    from ibkit.experiments.families.compression import pretrain_dense
 
     config = resolve_config("vibnet-lenet300", [
         "data.name=digits", "compress.pretrain_epochs=2", "train.progress=false"])

@@ -324,3 +324,31 @@ def test_epoch_schedule() -> None:
     assert epoch_schedule(5) == [0, 1, 2, 3, 4, 5]
     with pytest.raises(ValueError, match="'n_points'"):
         epoch_schedule(10, 1)
+
+
+class _Round(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.round(2 * x)
+
+
+def test_every_estimator_that_takes_labels_works_in_the_plane_discrete_included() -> None:
+    """The plane calls only ``plane_information``; the discrete estimator on a layer of integer
+    values gives the binning numbers of the same symbols (I(X;T) = H(T))."""
+    from ibkit.estimators import DiscreteEstimator, VariationalBounds
+    from ibkit.models import VIBClassifier
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 3), nn.Tanh(), _Round(), nn.Linear(3, 2))
+    x, y = _probe()
+    ests = [DiscreteEstimator(), BinningEstimator(5, "width", bin_width=1.0)]
+    with InformationPlane(model, x, y, ests, layers=["2"], background=False) as plane:
+        plane.update(0)
+        binned, discrete = sorted(plane.compute(), key=lambda p: p.estimator)
+    assert discrete.estimator == "discrete" and binned.estimator == "binning"
+    assert discrete.I_XT_bits == pytest.approx(binned.I_XT_bits, abs=1e-12)
+    assert discrete.I_XT_bits > 0.5
+    assert discrete.I_TY_bits == pytest.approx(binned.I_TY_bits, abs=1e-12)
+    with pytest.raises(ConfigError, match="layer's values"):
+        InformationPlane(model, x, y, [VariationalBounds(VIBClassifier(8, (4,), 2, 2))])
+    with pytest.raises(ConfigError, match="integer labels"):
+        InformationPlane(model, x, y, [KSGEstimator()])

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from ibkit._errors import param_error
-from ibkit.estimators.base import KINDS, ArrayLike, Estimate, MIEstimator
+from ibkit.estimators.base import KINDS, ArrayLike, Estimate, LayerInformation, MIEstimator
 from ibkit.estimators.binning import BinningEstimator, entropy_bits, plugin_mi_bits
 from ibkit.estimators.exact import (
     DiscreteEstimator,
@@ -73,6 +73,7 @@ __all__ = [
     "GaussianEstimator",
     "KDEEstimator",
     "KSGEstimator",
+    "LayerInformation",
     "MIEstimator",
     "MixedKNNEstimator",
     "NeuralEstimator",

@@ -52,11 +52,32 @@ class Estimate:
         return self.value_bits
 
 
-class MIEstimator:
-    """Base of all estimators: ``estimate(x, y) -> Estimate``.
+@dataclass(frozen=True)
+class LayerInformation:
+    """I(X;T) and I(T;Y) of one layer T by one estimator, in bits (one information-plane point).
 
-    Subclasses implement ``_estimate(x, y)`` on validated inputs and declare
-    ``y_kind``: ``"any"``, ``"discrete"`` (integer labels) or ``"continuous"``.
+    Attributes:
+        estimator: the name the plane records (KDE gives two: ``kde-upper``, ``kde-lower``).
+        I_XT_bits: I(X;T) with X the identity of each input (NaN where not estimated).
+        I_TY_bits: I(T;Y) with Y the labels.
+        I_XT_kind, I_TY_kind: ``"estimate"``, ``"upper_bound"`` or ``"lower_bound"``.
+    """
+
+    estimator: str
+    I_XT_bits: float
+    I_TY_bits: float
+    I_XT_kind: str
+    I_TY_kind: str
+
+
+class MIEstimator:
+    """Base of all estimators: ``estimate(x, y) -> Estimate``, and for the information plane
+    ``plane_information(t, labels) -> [LayerInformation]``.
+
+    Subclasses implement ``_estimate(x, y)`` on validated inputs, validate their parameters in
+    ``check_params`` (the one place, called once per public call) and declare ``y_kind``:
+    ``"any"``, ``"discrete"`` (integer labels) or ``"continuous"``. Those whose y may be labels
+    (``"any"``, ``"discrete"``) work in the plane.
     """
 
     name = "estimator"
@@ -78,12 +99,37 @@ class MIEstimator:
             x: ``(n_samples, dim_x)`` (or ``(n_samples,)``) real values.
             y: ``(n_samples, dim_y)`` real values, or ``(n_samples,)`` integer labels.
         """
+        self.check_params()
+        return self._estimate(*self._inputs(x, y))
+
+    def check_params(self) -> None:
+        """Validate the constructor's parameters; ConfigError naming the bad one. The base
+        has none."""
+
+    def works_in_plane(self) -> bool:
+        """Whether it estimates from a layer's values against integer class labels (y may be
+        labels), as the information plane needs."""
+        return self.y_kind in ("any", "discrete")
+
+    def plane_information(self, t: ArrayLike, labels: ArrayLike) -> list[LayerInformation]:
+        """I(X;T) and I(T;Y) in bits of a layer's values ``t`` ``(n, units)`` over n distinct
+        inputs with integer ``labels`` ``(n,)``: by default two estimates, I(X;T) with the
+        inputs' ids ``arange(n)`` as y and I(T;Y) with the labels. Estimators with a faster
+        joint computation (binning, KDE) or another answer (k-NN) override it."""
+        self.check_params()
+        t, labels = self._inputs(t, labels)
+        xt = self._estimate(t, torch.arange(len(t)))
+        ty = self._estimate(t, labels)
+        return [LayerInformation(self.name, xt.value_bits, ty.value_bits, xt.kind, ty.kind)]
+
+    def _inputs(self, x: ArrayLike, y: ArrayLike) -> tuple[torch.Tensor, torch.Tensor]:
+        """x as float64 ``(n, dim)`` and y checked against ``y_kind``, both validated."""
         x = as_2d(x, "x", type(self).__name__)
         y = check_y(y, len(x), self.y_kind, type(self).__name__)
         if len(x) < self.min_samples:
             raise param_error("x", type(self).__name__,
                               f"an array with at least {self.min_samples} samples", f"{len(x)} samples")
-        return self._estimate(x, y)
+        return x, y
 
     def _estimate(self, x: torch.Tensor, y: torch.Tensor) -> Estimate:
         raise NotImplementedError

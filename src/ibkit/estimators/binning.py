@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from ibkit._errors import param_error
-from ibkit.estimators.base import Estimate, MIEstimator
+from ibkit.estimators.base import ArrayLike, Estimate, LayerInformation, MIEstimator
 
 STRATEGIES = ("fixed", "width", "adaptive", "observed")
 _MULTIPLIERS = np.random.default_rng(20171024).integers(1, 2**63, size=8193, dtype=np.uint64) | 1
@@ -161,7 +161,8 @@ class BinningEstimator(MIEstimator):
         self.bin_width = bin_width
         self.outside_warning = outside_warning
 
-    def _check(self) -> None:
+    def check_params(self) -> None:
+        """Strategy, number of bins, range and bin width."""
         owner = type(self).__name__
         if self.strategy not in STRATEGIES:
             raise param_error("strategy", owner, f"one of {STRATEGIES}", self.strategy)
@@ -175,7 +176,7 @@ class BinningEstimator(MIEstimator):
 
     def symbols(self, x: np.ndarray) -> tuple[np.ndarray, dict]:
         """Bin indices ``(n, d)`` of values ``x`` ``(n, d)`` and notes (share outside the range)."""
-        self._check()
+        self.check_params()
         notes: dict = {}
         if self.strategy == "width":
             return np.floor(x / self.bin_width).astype(np.int64), notes
@@ -213,6 +214,13 @@ class BinningEstimator(MIEstimator):
         a = row_ids(self.symbols(np.asarray(t, dtype=np.float64))[0])
         h_a, i_ty = _entropy_and_mi_bits(a, np.asarray(labels))  # one sort
         return {"I_XT_bits": h_a, "I_TY_bits": i_ty}
+
+    def plane_information(self, t: ArrayLike, labels: ArrayLike) -> list[LayerInformation]:
+        """Both values from one binning (:meth:`layer_information`)."""
+        t, labels = self._inputs(t, labels)
+        info = self.layer_information(t.numpy(), labels.numpy())
+        return [LayerInformation(self.name, info["I_XT_bits"], info["I_TY_bits"], "estimate",
+                                 "estimate")]
 
     def _estimate(self, x: torch.Tensor, y: torch.Tensor) -> Estimate:
         sx, notes = self.symbols(x.cpu().numpy())

@@ -21,7 +21,7 @@ import torch
 
 from ibkit._errors import param_error
 from ibkit._units import LN2
-from ibkit.estimators.base import Estimate, MIEstimator
+from ibkit.estimators.base import ArrayLike, Estimate, LayerInformation, MIEstimator
 
 BOUNDS = ("upper", "lower")
 
@@ -128,13 +128,25 @@ class KDEEstimator(MIEstimator):
         self.noise_var = noise_var
         self.bound = bound
 
-    def _estimate(self, x: torch.Tensor, y: torch.Tensor) -> Estimate:
+    def check_params(self) -> None:
+        """``noise_var`` a finite float > 0, ``bound`` one of :data:`BOUNDS`."""
         owner = type(self).__name__
         if not (isinstance(self.noise_var, (int, float)) and math.isfinite(self.noise_var)
                 and self.noise_var > 0):
             raise param_error("noise_var", owner, "a finite float > 0", self.noise_var)
         if self.bound not in BOUNDS:
             raise param_error("bound", owner, f"one of {BOUNDS}", self.bound)
+
+    def plane_information(self, t: ArrayLike, labels: ArrayLike) -> list[LayerInformation]:
+        """Both bounds from one distance matrix: ``kde-upper`` and ``kde-lower`` (I(X;T) a true
+        bound of its kind, I(T;Y) the difference of two bounds, an estimate)."""
+        self.check_params()
+        t, labels = self._inputs(t, labels)
+        nats = kde_bounds_nats(t.to(torch.float32), labels, float(self.noise_var))
+        return [LayerInformation(f"kde-{b}", nats[f"I_XT_{b}"] / LN2, nats[f"I_TY_{b}"] / LN2,
+                                 f"{b}_bound", "estimate") for b in ("upper", "lower")]
+
+    def _estimate(self, x: torch.Tensor, y: torch.Tensor) -> Estimate:
         t = x.to(torch.float32)  # float32 halves the time; results agree to ~1e-6 relative
         value = kde_mi_nats(t, y.to(x.device), float(self.noise_var), self.bound) / LN2
         ids = len(torch.unique(y)) == len(y)

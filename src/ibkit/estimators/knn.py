@@ -22,7 +22,7 @@ from scipy.special import digamma
 
 from ibkit._errors import param_error
 from ibkit._units import LN2
-from ibkit.estimators.base import Estimate, MIEstimator
+from ibkit.estimators.base import ArrayLike, Estimate, LayerInformation, MIEstimator
 
 
 def _prepare(a: np.ndarray, standardize: bool, jitter: float, rng: np.random.Generator
@@ -61,10 +61,13 @@ class _KNNBase(MIEstimator):
         self.jitter = jitter
         self.random_state = random_state
 
+    def check_params(self) -> None:
+        """``k`` an int >= 1."""
+        if not isinstance(self.k, int) or self.k < 1:
+            raise param_error("k", type(self).__name__, "an int >= 1", self.k)
+
     def _check(self, n: int) -> None:
         owner = type(self).__name__
-        if not isinstance(self.k, int) or self.k < 1:
-            raise param_error("k", owner, "an int >= 1", self.k)
         if n < self.k + 1:
             raise param_error("x", owner, f"at least k + 1 = {self.k + 1} samples", f"{n} samples")
 
@@ -109,6 +112,13 @@ class MixedKNNEstimator(_KNNBase):
 
     name = "knn-mixed"
     y_kind = "discrete"
+
+    def plane_information(self, t: ArrayLike, labels: ArrayLike) -> list[LayerInformation]:
+        """I(T;Y) only: I(X;T) of a deterministic layer with continuous values is infinite,
+        and k-NN has no neighbours within an input's own "class" of one (I_XT_bits is NaN)."""
+        self.check_params()
+        ty = self._estimate(*self._inputs(t, labels))
+        return [LayerInformation(self.name, float("nan"), ty.value_bits, "estimate", ty.kind)]
 
     def _estimate(self, x: torch.Tensor, y: torch.Tensor) -> Estimate:
         self._check(len(x))

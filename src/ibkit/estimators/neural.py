@@ -114,7 +114,8 @@ class NeuralEstimator(MIEstimator):
         self.ma_rate = ma_rate
         self.random_state = random_state
 
-    def _check(self) -> None:
+    def check_params(self) -> None:
+        """Bound, critic, hold-out share and batch size."""
         owner = type(self).__name__
         if self.bound not in BOUNDS:
             raise param_error("bound", owner, f"one of {BOUNDS}", self.bound)
@@ -143,7 +144,6 @@ class NeuralEstimator(MIEstimator):
                 for i in range(0, len(x) - k + 1, k)]
 
     def _estimate(self, x: torch.Tensor, y: torch.Tensor) -> Estimate:
-        self._check()
         # a critic this small runs 4-15x faster on one thread than on two competing ones
         threads = torch.get_num_threads()
         torch.set_num_threads(1)

@@ -40,10 +40,18 @@ class VariationalBounds(MIEstimator):
         self.n_samples = n_samples
         self.batch_size = batch_size
 
-    @torch.no_grad()
-    def _estimate(self, x: torch.Tensor, y: torch.Tensor) -> Estimate:
+    def check_params(self) -> None:
+        """``quantity`` one of :data:`QUANTITIES`."""
         if self.quantity not in QUANTITIES:
             raise param_error("quantity", type(self).__name__, f"one of {QUANTITIES}", self.quantity)
+
+    def works_in_plane(self) -> bool:
+        """False: the bounds come from a VIB model's inputs, not from a layer's values (the
+        VIB recipe records them per epoch as its plane)."""
+        return False
+
+    @torch.no_grad()
+    def _estimate(self, x: torch.Tensor, y: torch.Tensor) -> Estimate:
         model = self.model
         was_training = model.training
         model.eval()

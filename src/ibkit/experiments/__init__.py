@@ -1,20 +1,43 @@
-"""Presets (typed configs with expected results), the run directory, and the runner."""
+"""Experiments: recipes and presets registered by the families, the run directory, the runner.
 
+Importing this package registers every family of :mod:`ibkit.experiments.families`.
+"""
+
+from ibkit.experiments import families
 from ibkit.experiments.config import DataConfig, ExperimentConfig, ModelConfig
-from ibkit.experiments.presets import PRESETS, Expected, Preset, get_preset
+from ibkit.experiments.registry import (
+    PRESETS,
+    RECIPES,
+    Expected,
+    Preset,
+    Recipe,
+    RunContext,
+    build_model,
+    get_preset,
+    register_model,
+    register_presets,
+    register_recipe,
+)
 from ibkit.experiments.rundir import RunDirectory
-from ibkit.experiments.runner import build_model, resolve_config, run
+from ibkit.experiments.runner import resolve_config, run
 
 __all__ = [
     "PRESETS",
+    "RECIPES",
     "DataConfig",
     "ExperimentConfig",
     "Expected",
     "ModelConfig",
     "Preset",
+    "Recipe",
+    "RunContext",
     "RunDirectory",
     "build_model",
+    "families",
     "get_preset",
+    "register_model",
+    "register_presets",
+    "register_recipe",
     "resolve_config",
     "run",
 ]

@@ -10,8 +10,6 @@ from ibkit.estimators.binning import STRATEGIES
 from ibkit.layers import PRIORS
 from ibkit.models import ACTIVATIONS, EVAL_MODES
 
-MODELS = ("mlp", "vib", "deterministic", "lenet5", "vgg16")
-
 
 @dataclass
 class DataConfig:
@@ -30,7 +28,7 @@ class DataConfig:
 
 @dataclass
 class ModelConfig:
-    """The network.
+    """The network (``name``: a model registered by an experiment family).
 
     ``mlp``: Flatten, hidden ``Linear -> activation`` layers, linear output.
     ``lenet5``: LeNet5-Caffe (20-50-800-500); ``vgg16``: VIBNet's modified VGG16 for 32x32
@@ -40,7 +38,7 @@ class ModelConfig:
     The bottleneck fields are used by ``vib`` (``bottleneck_dim`` also by ``deterministic``).
     """
 
-    name: str = field(default="mlp", metadata={"choices": MODELS})
+    name: str = "mlp"
     hidden: tuple[int, ...] = field(default=(64,), metadata={"min": 1})
     activation: str = field(default="relu", metadata={"choices": tuple(ACTIVATIONS)})
     bottleneck_dim: int = field(default=256, metadata={"min": 1})
@@ -69,7 +67,7 @@ PROBES = ("all", "train", "test")
 
 @dataclass
 class PlaneConfig:
-    """The information plane of the hidden layers (off unless ``enabled``).
+    """The information plane of the hidden layers (used by the ``plane`` recipe).
 
     ``points``: how many epochs get a plane, log-spaced from 0 (before training) to the
     last (0 = every epoch). ``probe``: the inputs the layers are recorded on (``all`` =
@@ -83,7 +81,6 @@ class PlaneConfig:
     ``thread``, a worker ``process``, or ``inline``).
     """
 
-    enabled: bool = False
     estimators: tuple[str, ...] = field(default=("binning", "kde"),
                                         metadata={"choices": PLANE_ESTIMATORS})
     layers: tuple[str, ...] = ()
@@ -103,7 +100,7 @@ class PlaneConfig:
 
 @dataclass
 class CompressConfig:
-    """VIBNet compression (off unless ``enabled``): gates after the modules in ``gates``
+    """VIBNet compression (used by the ``compression`` recipe): gates after the modules in ``gates``
     (``input`` = the input units), trained with objective (*) at strength ``gamma``
     (one value for all gates, or one per gate; larger prunes more), warmed up linearly
     over ``gamma_warmup_epochs``; units with ln alpha < ``threshold`` are pruned, the
@@ -115,7 +112,6 @@ class CompressConfig:
     to the trained model. ``gate_lr`` > 0 trains the gates' parameters at that rate
     (0: ``train.lr``)."""
 
-    enabled: bool = False
     gates: tuple[str, ...] = ()
     pretrain_epochs: int = field(default=0, metadata={"min": 0})
     pretrain_lr: float = field(default=1e-3, metadata={"gt": 0.0})
@@ -131,9 +127,13 @@ class CompressConfig:
 
 @dataclass
 class ExperimentConfig:
-    """A whole experiment; ``preset`` names the preset it came from."""
+    """A whole experiment; ``preset`` names the preset it came from, ``recipes`` the pieces
+    the run composes, in order (see :mod:`ibkit.experiments.registry`): a base recipe that
+    builds the model and objective (``classification``, ``vib``, ``autoencoder``), then
+    any of ``plane`` and ``compression``."""
 
     preset: str
+    recipes: tuple[str, ...] = ("classification",)
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)

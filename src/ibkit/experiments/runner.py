@@ -1,4 +1,9 @@
-"""Run an experiment end to end into a run directory (the CLI calls exactly this)."""
+"""Run an experiment end to end into a run directory (the CLI calls exactly this).
+
+``run`` composes the recipes that ``config.recipes`` names (see
+:mod:`ibkit.experiments.registry`): each recipe's ``setup`` in order, one ``Trainer.fit``, each
+recipe's ``finish`` in order, the figures, the summary. It knows no experiment family.
+"""
 
 from __future__ import annotations
 
@@ -7,27 +12,23 @@ import time
 from pathlib import Path
 from typing import Any
 
-import torch
-from torch import nn
-
 import ibkit
 from ibkit._config import apply_override, validate
 from ibkit._errors import ConfigError
 from ibkit._io import save_torch, write_json, write_text
-from ibkit.data import Dataset, Split, load_dataset
-from ibkit.engine import Objective, Trainer, TrainingInterrupted, cross_entropy, seed_everything
-from ibkit.experiments.compress_run import (
-    finish_compression,
-    gated_model,
-    pretrain_dense,
-    vibnet_objective,
+from ibkit.data import load_dataset
+from ibkit.engine import Trainer, TrainingInterrupted, seed_everything
+from ibkit.experiments.config import ExperimentConfig
+from ibkit.experiments.registry import (
+    Preset,
+    RunContext,
+    check_model_name,
+    get_preset,
+    get_recipes,
 )
-from ibkit.experiments.config import MODELS, ExperimentConfig
-from ibkit.experiments.plane_run import plane_callbacks, plane_results
-from ibkit.experiments.presets import Preset, get_preset
 from ibkit.experiments.rundir import RunDirectory
-from ibkit.models import MLP, DeterministicClassifier, VIBClassifier, lenet5_caffe, vgg16_cifar
-from ibkit.objectives import BetaSchedule, VIBObjective, label_entropy_bits
+from ibkit.objectives import error_pct
+from ibkit.report import render_figures
 
 
 def resolve_config(
@@ -50,55 +51,26 @@ def resolve_config(
         train_changes["seed"] = seed
     config = dataclasses.replace(config, train=dataclasses.replace(config.train, **train_changes))
     validate(config)
+    get_recipes(config)
+    check_model_name(config)
     return config
 
 
-def build_model(config: ExperimentConfig, data: Dataset) -> nn.Module:
-    """The model named by ``config.model``, sized for ``data``."""
-    m = config.model
-    if m.name == "mlp":
-        return MLP(data.input_dim, m.hidden, data.n_classes, m.activation)
-    if m.name == "vib":
-        return VIBClassifier(data.input_dim, m.hidden, m.bottleneck_dim, data.n_classes, m.prior,
-                             m.std_offset, m.train_samples, m.eval_samples, m.eval_mode,
-                             m.activation)
-    if m.name == "lenet5":
-        return lenet5_caffe(data.n_classes, data.train.x.shape[1])
-    if m.name == "vgg16":
-        return vgg16_cifar(data.n_classes, m.hidden[0] / 512 if m.hidden else 1.0)
-    if m.name == "deterministic":
-        return DeterministicClassifier(data.input_dim, m.hidden, m.bottleneck_dim,
-                                       data.n_classes, m.activation)
-    raise ConfigError(f"The 'model.name' parameter must be one of {MODELS}. Got {m.name!r}.")
-
-
-def build_objective(config: ExperimentConfig, data: Dataset) -> Objective:
-    """VIBNet's objective (*) when compressing; the VIB objective for ``model.name=vib``
-    (H(Y) from the training labels); else cross-entropy."""
-    if config.compress.enabled:
-        return vibnet_objective(config, data)
-    if config.model.name != "vib":
-        return cross_entropy
-    o = config.objective
-    h_y = label_entropy_bits(data.train.y, data.n_classes)
-    return VIBObjective(BetaSchedule(o.beta, o.beta_warmup_epochs), h_y)
-
-
 def final_metrics(row: dict[str, float]) -> dict[str, float]:
-    """The last epoch's metrics plus error rates in per cent."""
+    """The last epoch's metrics plus error rates in per cent (where accuracies are given)."""
     out = dict(row)
     for split in ("train", "val", "test"):
         if f"{split}_acc" in row:
-            out[f"{split}_error_pct"] = 100.0 * (1.0 - row[f"{split}_acc"])
+            out[f"{split}_error_pct"] = error_pct(row[f"{split}_acc"])
     return out
 
 
 def write_summary(rd: RunDirectory, preset: Preset, trainer: Trainer, status: str,
-                  extras: dict | None = None) -> dict:
+                  metrics: dict[str, float] | None = None,
+                  sections: dict[str, Any] | None = None) -> dict:
     """Write ``summary.json`` (final metrics, expected vs measured) and ``timing.csv``."""
-    extras = dict(extras or {})
     final = final_metrics(trainer.history[-1]) if trainer.history else {}
-    final.update(extras.pop("metrics", {}))
+    final.update(metrics or {})
     expected = []
     for e in preset.expected:
         measured = final.get(e.metric)
@@ -108,7 +80,7 @@ def write_summary(rd: RunDirectory, preset: Preset, trainer: Trainer, status: st
         "preset": preset.name, "status": status, "ibkit_version": ibkit.__version__,
         "epochs_completed": len(trainer.history), "epochs_planned": trainer.config.epochs,
         "train_seconds": round(sum(trainer.epoch_seconds), 3),
-        "device": str(trainer.device), "final": final, "expected": expected, **extras,
+        "device": str(trainer.device), "final": final, "expected": expected, **(sections or {}),
     }
     write_json(rd.summary_path, summary)
     write_text(rd.path / "timing.csv", "epoch,seconds\n" + "".join(
@@ -116,16 +88,16 @@ def write_summary(rd: RunDirectory, preset: Preset, trainer: Trainer, status: st
     return summary
 
 
-@torch.no_grad()
-def write_embedding(path: Path, model: VIBClassifier, split: Split, device: torch.device,
-                   n: int = 2000) -> None:
-    """Encoder means and stds of the first ``n`` examples of ``split`` as a CSV (K = 2 runs)."""
-    model.eval()
-    x, y = split.x[:n].to(device), split.y[:n]
-    mean, std = model.bottleneck.encode(model.encoder(x))
-    rows = torch.cat([mean.cpu(), std.cpu(), y.unsqueeze(1).float()], 1)
-    write_text(path, "mean1,mean2,std1,std2,label\n" + "".join(
-        f"{a:.6g},{b:.6g},{c:.6g},{d:.6g},{int(e)}\n" for a, b, c, d, e in rows.tolist()))
+def _open_run_dir(config: ExperimentConfig, run_dir: str | Path | None, resume: bool,
+                  overwrite: bool) -> tuple[RunDirectory, ExperimentConfig]:
+    if run_dir is None:
+        run_dir = Path("runs") / config.preset / time.strftime("%Y%m%d-%H%M%S")
+    rd = RunDirectory(run_dir)
+    if resume:
+        return rd, rd.check_resumable(config.preset)
+    rd.prepare_new(overwrite)
+    rd.write_config(config)
+    return rd, config
 
 
 def run(
@@ -144,48 +116,27 @@ def run(
         overwrite: replace an existing run in ``run_dir``.
     """
     preset = get_preset(config.preset)
-    if run_dir is None:
-        run_dir = Path("runs") / config.preset / time.strftime("%Y%m%d-%H%M%S")
-    rd = RunDirectory(run_dir)
-    if resume:
-        config = rd.check_resumable(config.preset)
-    else:
-        rd.prepare_new(overwrite)
-        rd.write_config(config)
-    data = load_dataset(config.data.name, config.data.data_dir, config.data.scale,
-                        config.data.split_seed, config.data.random_labels)
+    rd, config = _open_run_dir(config, run_dir, resume, overwrite)
+    recipes = get_recipes(config)
+    d = config.data
+    ctx = RunContext(config, load_dataset(d.name, d.data_dir, d.scale, d.split_seed,
+                                          d.random_labels), rd.path, resume)
     seed_everything(config.train.seed)
-    model = build_model(config, data)
-    dense, pretrained = None, {}
-    if config.compress.enabled:
-        pretrained = pretrain_dense(model, data, config, rd.path, resume)
-        dense, model = model, gated_model(model, data, config.compress)
-    callbacks = plane_callbacks(config, data, model, rd.path)
-    if not resume:
-        for name in ("plane.csv", "dynamics.csv"):
-            (rd.path / name).unlink(missing_ok=True)
-    trainer = Trainer(model, data, config.train, build_objective(config, data), callbacks,
+    for recipe in recipes:
+        recipe.setup(ctx)
+    if ctx.model is None:
+        raise ConfigError(f"The 'recipes' parameter {config.recipes!r} builds no model: start "
+                          "with a base recipe (classification, vib or autoencoder).")
+    trainer = Trainer(ctx.model, ctx.data, config.train, ctx.objective, ctx.callbacks,
                       run_dir=rd.path)
-    from_checkpoint = resume and (rd.checkpoints / "last.pt").is_file()
     try:
-        trainer.fit(resume=from_checkpoint)
+        trainer.fit(resume=resume and (rd.checkpoints / "last.pt").is_file())
     except TrainingInterrupted:
         write_summary(rd, preset, trainer, "interrupted")
         raise
     save_torch(trainer.eval_model.state_dict(), rd.checkpoints / "model.pt")
-    if isinstance(model, VIBClassifier) and model.bottleneck.dim == 2 and data.test is not None:
-        write_embedding(rd.path / "embedding.csv", trainer.eval_model, data.test, trainer.device)
-    extras = {"plane": plane_results(config, data, trainer, rd.path)}
-    extras["metrics"] = extras["plane"].pop("metrics", {})
-    if dense is not None:
-        extras["compression"] = finish_compression(config, data, dense, trainer, rd.path)
-        extras["metrics"].update(extras["compression"].pop("metrics"))
-        if pretrained:
-            extras["compression"]["pretrain_seconds"] = pretrained.pop("seconds")
-            extras["metrics"].update(pretrained)
-    from ibkit.report import render_figures
-
+    ctx.trainer = trainer
+    for recipe in recipes:
+        recipe.finish(ctx)
     render_figures(rd.path)
-    if preset.post:
-        extras.update(preset.post(rd.path, config))
-    return write_summary(rd, preset, trainer, "completed", extras)
+    return write_summary(rd, preset, trainer, "completed", ctx.metrics, ctx.sections)

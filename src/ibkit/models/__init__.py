@@ -1,5 +1,6 @@
 """The papers' architectures as ``nn.Module``s."""
 
+from ibkit.models.autoencoder import Autoencoder
 from ibkit.models.convnets import lenet5_caffe, vgg16_cifar
 from ibkit.models.mlp import ACTIVATIONS, MLP, make_activation
 from ibkit.models.vib import (
@@ -14,6 +15,7 @@ __all__ = [
     "ACTIVATIONS",
     "EVAL_MODES",
     "MLP",
+    "Autoencoder",
     "DeterministicClassifier",
     "VIBClassifier",
     "VIBOutput",

@@ -8,13 +8,13 @@ when the noise dominates it diffuses (the compression phase, in their account).
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
+from ibkit._io import append_rows_csv, truncate_rows_csv
 from ibkit.callbacks import Callback, keyed_by_file
 
 COLUMNS = ("epoch", "layer", "grad_mean_norm", "grad_std_norm", "snr", "weight_norm", "batches")
@@ -86,7 +86,7 @@ class GradientStats(Callback):
                         "batches": self._batches})
         self.rows += new
         if self.path is not None:
-            _append(self.path, new)
+            append_rows_csv(self.path, new, COLUMNS)
         self._reset()
 
     def state_dict(self) -> dict:
@@ -100,20 +100,7 @@ class GradientStats(Callback):
         """Resume: the epoch's sums so far; drop rows of later epochs from ``dynamics.csv``."""
         if state.get("batches"):
             self._resumed = (list(state["sum"]), list(state["sq"]), int(state["batches"]))
-        if self.path is None or not self.path.is_file():
-            return
-        with open(self.path, newline="") as f:
-            rows = [r for r in csv.DictReader(f) if int(r["epoch"]) <= state["last_epoch"]]
-        self.rows = [{k: (v if k == "layer" else float(v)) for k, v in r.items()} for r in rows]
-        self.path.unlink()
-        _append(self.path, rows)
-
-
-def _append(path: Path, rows: list[dict[str, Any]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    new = not path.is_file()
-    with open(path, "a", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=COLUMNS)
-        if new:
-            w.writeheader()
-        w.writerows(rows)
+        if self.path is not None:
+            rows = truncate_rows_csv(self.path, state["last_epoch"], COLUMNS)
+            self.rows = [{k: (v if k == "layer" else float(v)) for k, v in r.items()}
+                         for r in rows]

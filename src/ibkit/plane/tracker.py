@@ -34,6 +34,7 @@ import torch
 from torch import nn
 
 from ibkit._errors import ConfigError, param_error
+from ibkit._io import append_rows_csv, truncate_rows_csv
 from ibkit.callbacks import Callback, keyed_by_file
 from ibkit.estimators import MIEstimator
 from ibkit.plane.estimation import COLUMNS, PlanePoint, check_plane_estimator, layer_points
@@ -186,11 +187,7 @@ class InformationPlane(Callback):
     def load_state_dict(self, state: dict) -> None:
         """Resume: keep the points of the checkpoint's epochs, drop later ones from ``plane.csv``."""
         self.done = set(state["done"])
-        last = max(self.done, default=-1)
-        kept = [p for p in read_points(self.path) if p.epoch <= last] if self.path else []
-        self.points = kept
-        if self.path is not None:
-            _write_points(self.path, kept, mode="w")
+        self.points = truncate_points(self.path, max(self.done, default=-1))
 
     # ------------------------------------------------------------ internals
     def _wanted(self, epoch: int) -> bool:
@@ -242,7 +239,7 @@ class InformationPlane(Callback):
         with self._lock:
             self.points += points
             if self.path is not None:
-                _write_points(self.path, points, mode="a")
+                write_points(self.path, points, mode="a")
         if self.on_points is not None:
             self.on_points(points)
 
@@ -353,14 +350,19 @@ def _check_probe(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.
     return x, y.long().cpu()
 
 
-def _write_points(path: Path, points: list[PlanePoint], mode: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    new = mode == "w" or not path.is_file() or path.stat().st_size == 0
-    with open(path, mode, newline="") as f:
-        w = csv.DictWriter(f, fieldnames=COLUMNS)
-        if new:
-            w.writeheader()
-        w.writerows(p.as_row() for p in points)
+def write_points(path: Path, points: list[PlanePoint], mode: str) -> None:
+    """Write ``points`` to the ``plane.csv`` at ``path``: append (``"a"``, the header only to a
+    new or empty file) or replace (``"w"``)."""
+    if mode == "w":
+        Path(path).unlink(missing_ok=True)
+    append_rows_csv(path, [p.as_row() for p in points], COLUMNS)
+
+
+def truncate_points(path: Path | None, last_epoch: int) -> list[PlanePoint]:
+    """Resume: keep the points of epochs up to ``last_epoch`` in ``plane.csv``; return them."""
+    if path is None:
+        return []
+    return [_point(r) for r in truncate_rows_csv(path, last_epoch, COLUMNS)]
 
 
 def read_points(path: str | Path | None) -> list[PlanePoint]:
@@ -369,9 +371,13 @@ def read_points(path: str | Path | None) -> list[PlanePoint]:
         return []
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
-    return [PlanePoint(int(r["epoch"]), r["layer"], r["estimator"], float(r["I_XT_bits"]),
-                       float(r["I_TY_bits"]), r["kind"], r["I_TY_kind"], int(r["n_samples"]),
-                       float(r["seconds"])) for r in rows]
+    return [_point(r) for r in rows]
+
+
+def _point(r: Mapping[str, str]) -> PlanePoint:
+    return PlanePoint(int(r["epoch"]), r["layer"], r["estimator"], float(r["I_XT_bits"]),
+                      float(r["I_TY_bits"]), r["kind"], r["I_TY_kind"], int(r["n_samples"]),
+                      float(r["seconds"]))
 
 
 def plane_from_checkpoints(

@@ -66,15 +66,22 @@ def plot_bounds(rows: list[dict[str, float]], ax: Axes | None = None, split: str
 
 
 def learning_curves_figure(rows: list[dict[str, float]], title: str = "") -> Figure:
-    """Loss and error (per cent, log scale) per epoch for train, validation and test; for a VIB
-    run, a third panel with both information bounds per epoch."""
+    """Loss and error (per cent, log scale) per epoch for train, validation and test (without
+    accuracies, the objective's first metric instead of the error); for a VIB run, a third
+    panel with both information bounds per epoch."""
     vib = bool(rows) and "val_izy_lower_bits" in rows[0]
     fig = Figure(figsize=(15 if vib else 10, 3.8), layout="constrained")
     axes = fig.subplots(1, 3 if vib else 2)
     plot_metric(rows, "loss", axes[0], label="loss (objective)")
-    error_rows = [{k: (1 - v if k.endswith("_acc") else v) for k, v in r.items()} for r in rows]
-    plot_metric(error_rows, "acc", axes[1], scale=100.0, label="error (%)")
-    axes[1].set_yscale("log")
+    if rows and "train_acc" not in rows[0]:  # no class scores: the objective's first metric
+        metric = next((k[6:] for k in rows[0] if k.startswith("train_") and k != "train_loss"),
+                      "loss")
+        plot_metric(rows, metric, axes[1])
+    else:
+        error_rows = [{k: (1 - v if k.endswith("_acc") else v) for k, v in r.items()}
+                      for r in rows]
+        plot_metric(error_rows, "acc", axes[1], scale=100.0, label="error (%)")
+        axes[1].set_yscale("log")
     if vib:
         plot_bounds(rows, axes[2])
     fig.suptitle(title)

@@ -1,0 +1,7 @@
+"""The experiment families, one module each; importing this package registers their recipes,
+models and presets (see :mod:`ibkit.experiments.registry`). A new family is one new module
+and one line here."""
+
+from ibkit.experiments.families import autoencoder, classification, compression, demo, plane, vib
+
+__all__ = ["autoencoder", "classification", "compression", "demo", "plane", "vib"]

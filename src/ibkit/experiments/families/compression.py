@@ -1,0 +1,226 @@
+"""The compression family (VIBNet, Dai et al. 2018): gates on a trained dense model, objective
+(*) during training; prune, export, report and fine-tune after it; the paper's presets."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any
+
+from torch import nn
+
+from ibkit._errors import ConfigError
+from ibkit._io import write_rows_csv
+from ibkit.compress import (
+    VIBNetObjective,
+    add_gates,
+    compression_report,
+    export_pruned,
+    gate_name,
+    prune_gates,
+    save_exported,
+)
+from ibkit.data import Dataset
+from ibkit.engine import TrainConfig, Trainer
+from ibkit.experiments.config import CompressConfig, DataConfig, ExperimentConfig, ModelConfig
+from ibkit.experiments.registry import (
+    Expected,
+    Preset,
+    Recipe,
+    RunContext,
+    register_presets,
+    register_recipe,
+)
+from ibkit.objectives import cross_entropy, error_pct
+
+
+def error_pcts(row: dict[str, float], prefix: str) -> dict[str, float]:
+    """``{prefix}_{split}_error_pct`` in per cent for the val and test accuracies in ``row``."""
+    return {f"{prefix}_{split}_error_pct": error_pct(row[f"{split}_acc"])
+            for split in ("val", "test") if f"{split}_acc" in row}
+
+
+def gated_model(model: nn.Module, data: Dataset, c: CompressConfig) -> nn.Sequential:
+    """``model`` with gates after ``c.gates``."""
+    if not c.gates:
+        raise ConfigError("The 'compress.gates' parameter is empty: name the modules to gate "
+                          "(for example input,act1,act2).")
+    if not isinstance(model, nn.Sequential):
+        raise ConfigError(f"Compression needs a sequential model; {type(model).__name__} is not.")
+    return add_gates(model, c.gates, data.train.x[:8], c.threshold)
+
+
+def pretrain_dense(model: nn.Module, data: Dataset, config: ExperimentConfig,
+                   run_dir: Path, resume: bool) -> dict[str, Any]:
+    """Train the dense ``model`` in place with cross-entropy for ``compress.pretrain_epochs``
+    epochs (checkpoints and metrics in ``run_dir/pretrain``; resumed from there when
+    ``resume``); return its last epoch's metrics and time (empty when there is no phase)."""
+    c = config.compress
+    if not c.pretrain_epochs:
+        return {}
+    train = dataclasses.replace(config.train, epochs=c.pretrain_epochs, lr=c.pretrain_lr,
+                                ema_decay=0.0)
+    out = run_dir / "pretrain"
+    trainer = Trainer(model, data, train, cross_entropy, run_dir=out)
+    trainer.fit(resume=resume and (out / "checkpoints" / "last.pt").is_file())
+    last = trainer.history[-1] if trainer.history else {}
+    return {"seconds": round(sum(trainer.epoch_seconds), 2), **error_pcts(last, "pretrained")}
+
+
+def gate_gammas(c: CompressConfig) -> dict[str, float]:
+    """Gate name -> gamma (one value for every gate, or one per gate)."""
+    if len(c.gamma) not in (1, len(c.gates)):
+        raise ConfigError(f"The 'compress.gamma' parameter needs 1 or {len(c.gates)} values (one "
+                          f"per gate). Got {len(c.gamma)}: {c.gamma}.")
+    values = c.gamma * len(c.gates) if len(c.gamma) == 1 else c.gamma
+    return {gate_name(g): float(v) for g, v in zip(c.gates, values, strict=True)}
+
+
+def vibnet_objective(config: ExperimentConfig, data: Dataset) -> VIBNetObjective:
+    """Objective (*) with the configured gammas."""
+    c = config.compress
+    return VIBNetObjective(gate_gammas(c), len(data.train), c.gamma_warmup_epochs,
+                           c.gate_lr or None)
+
+
+def finish_compression(config: ExperimentConfig, data: Dataset, dense: nn.Module,
+                       trainer: Trainer, run_dir: Path) -> dict[str, Any]:
+    """Prune the evaluated model, export it, report r_W, r_N, FLOPs and errors, fine-tune."""
+    gated = copy.deepcopy(trainer.eval_model).cpu()
+    kept = prune_gates(gated)
+    example = data.train.x[:64]
+    exported = export_pruned(gated, example)
+    report = compression_report(dense.cpu(), gated, exported, data.train.x[:1])
+    out_dir = run_dir / "exported"
+    save_exported(exported, out_dir)
+    write_rows_csv(run_dir / "compression.csv", [
+        {"gate": n, "kept": k, "units": u, "kept_pct": 100.0 * k / u} for n, (k, u) in kept.items()])
+    metrics = {"r_W_pct": report.r_W_pct, "r_N_pct": report.r_N_pct,
+               "r_N_positions_pct": report.r_N_positions_pct,
+               "flops_after": float(report.flops_after)}
+    evaluate = Trainer(exported, data, dataclasses.replace(config.train, ema_decay=0.0,
+                                                           progress=False), cross_entropy)
+    for split in ("val", "test"):
+        if getattr(data, split) is not None:
+            acc = evaluate.evaluate(getattr(data, split))["acc"]
+            metrics[f"exported_{split}_error_pct"] = error_pct(acc)
+    result: dict[str, Any] = {"report": report.as_dict(), "exported_dir": str(out_dir)}
+    c = config.compress
+    if c.finetune_epochs:
+        start = time.perf_counter()
+        schedule = "cosine" if c.finetune_schedule == "cosine" else "step"
+        tune = dataclasses.replace(config.train, epochs=c.finetune_epochs, lr=c.finetune_lr,
+                                   lr_decay=1.0, lr_schedule=schedule, ema_decay=0.0)
+        ft = Trainer(exported, data, tune, cross_entropy, run_dir=run_dir / "finetune")
+        ft.fit()
+        save_exported(ft.model.cpu().eval(), run_dir / "finetune")
+        metrics.update(error_pcts(ft.history[-1], "finetuned"))
+        result["finetune_seconds"] = round(time.perf_counter() - start, 2)
+    result["metrics"] = metrics
+    return result
+
+
+class Compression(Recipe):
+    """VIBNet on the base recipe's model: pretraining, gates and objective (*) before
+    training; pruning, export, the report and fine-tuning after it."""
+
+    name = "compression"
+
+    def setup(self, ctx: RunContext) -> None:
+        """Pretrain the dense model (when asked), gate it, train with objective (*)."""
+        if ctx.model is None:
+            raise ConfigError("The 'compression' recipe needs a base recipe before it that builds "
+                              "the model (for example recipes=classification,compression).")
+        pretrained = pretrain_dense(ctx.model, ctx.data, ctx.config, ctx.run_dir, ctx.resume)
+        ctx.state["compression"] = (ctx.model, pretrained)
+        ctx.model = gated_model(ctx.model, ctx.data, ctx.config.compress)
+        ctx.objective = vibnet_objective(ctx.config, ctx.data)
+
+    def finish(self, ctx: RunContext) -> None:
+        """The ``compression`` section and its metrics."""
+        dense, pretrained = ctx.state["compression"]
+        section = finish_compression(ctx.config, ctx.data, dense, ctx.trainer, ctx.run_dir)
+        ctx.metrics.update(section.pop("metrics"))
+        if pretrained:
+            section["pretrain_seconds"] = pretrained.pop("seconds")
+            ctx.metrics.update(pretrained)
+        ctx.sections["compression"] = section
+
+
+register_recipe(Compression())
+
+
+def vibnet_lenet300() -> ExperimentConfig:
+    """LeNet-300-100 on MNIST with gates on the input pixels and both hidden layers, every
+    training image shifted by up to 1 pixel (an addition: the paper names no augmentation):
+    20 epochs of dense pretraining, 120 gated epochs at gamma 24 (gates at lr 1e-2, the
+    weights with L2 decay 1e-4), 60 of fine-tuning from 2e-3 annealed to 0 (cosine)."""
+    return ExperimentConfig(
+        preset="vibnet-lenet300",
+        recipes=("classification", "compression"),
+        data=DataConfig(name="mnist"),
+        model=ModelConfig(hidden=(300, 100), activation="relu"),
+        train=TrainConfig(epochs=120, batch_size=100, lr=1e-3, lr_decay=0.98, weight_decay=1e-4,
+                          augment_shift=1, threads=1),
+        compress=CompressConfig(gates=("input", "act1", "act2"), gamma=(24.0,),
+                                pretrain_epochs=20, gate_lr=1e-2, gamma_warmup_epochs=5,
+                                finetune_epochs=60, finetune_lr=2e-3,
+                                finetune_schedule="cosine"),
+    )
+
+
+def vibnet_lenet5() -> ExperimentConfig:
+    """LeNet5-Caffe on MNIST with gates on both convolutions' channels and the 500 units
+    (gamma 450 on conv1's channels, 120 on conv2's, 100 on the fully connected units: conv1
+    costs the most multiply-accumulates per channel), every training image shifted by up to
+    2 pixels (an addition: the paper names no augmentation): 3 epochs of dense pretraining,
+    15 gated epochs (gates at lr 1e-2), 60 of fine-tuning from 2e-3 annealed to 0 (cosine)."""
+    return ExperimentConfig(
+        preset="vibnet-lenet5",
+        recipes=("classification", "compression"),
+        data=DataConfig(name="mnist"),
+        model=ModelConfig(name="lenet5"),
+        train=TrainConfig(epochs=15, batch_size=100, lr=1e-3, augment_shift=2, threads=1),
+        compress=CompressConfig(gates=("relu1", "relu2", "relu3"),
+                                gamma=(450.0, 120.0, 100.0), pretrain_epochs=3, gate_lr=1e-2,
+                                gamma_warmup_epochs=2, finetune_epochs=60, finetune_lr=2e-3,
+                                finetune_schedule="cosine"),
+    )
+
+
+VGG_GATES = tuple(f"relu{i}" for i in range(1, 14)) + ("relu_fc1",)
+
+
+def vibnet_vgg16() -> ExperimentConfig:
+    """VIBNet's modified VGG16 on CIFAR-10, a gate after every ReLU."""
+    return ExperimentConfig(
+        preset="vibnet-vgg16-cifar10",
+        recipes=("classification", "compression"),
+        data=DataConfig(name="cifar10"),
+        model=ModelConfig(name="vgg16", hidden=()),
+        train=TrainConfig(epochs=200, batch_size=128, lr=1e-3, lr_decay=0.5, lr_decay_every=50),
+        compress=CompressConfig(gates=VGG_GATES, gamma=(10.0,),
+                                gamma_warmup_epochs=20, finetune_epochs=10, finetune_lr=1e-4),
+    )
+
+
+def _paper(r_w: float, r_n: float, err: float, table: str, flops: float | None = None,
+           r_n_metric: str = "r_N_pct") -> tuple[Expected, ...]:
+    src = f"Dai et al. 2018 {table}"
+    expected = (Expected("r_W_pct", r_w, "<=", src), Expected(r_n_metric, r_n, "<=", src),
+                Expected("finetuned_test_error_pct", err, "<=", src))
+    return expected + ((Expected("flops_after", flops, "<=", src),) if flops else ())
+
+
+register_presets(
+    Preset("vibnet-lenet300", "VIBNet on LeNet-300-100 (MNIST): gates on pixels and both "
+           "hidden layers, prune ln alpha < 0, export, fine-tune; paper 97-71-33",
+           vibnet_lenet300, _paper(3.59, 16.98, 1.6, "Table 1")),
+    Preset("vibnet-lenet5", "VIBNet on LeNet5-Caffe 20-50-800-500 (MNIST): gates on conv "
+           "channels and the 500 units", vibnet_lenet5,
+           _paper(0.83, 15.55, 1.0, "Table 2", flops=94_000, r_n_metric="r_N_positions_pct")),
+    Preset("vibnet-vgg16-cifar10", "VIBNet on the modified VGG16, CIFAR-10 (needs the data "
+           "set), a gate after every ReLU", vibnet_vgg16, _paper(5.79, 59.60, 6.2, "Table 3")),
+)

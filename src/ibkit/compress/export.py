@@ -38,7 +38,7 @@ class Select(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x[:, indices]``."""
-        return x.index_select(1, self.indices)
+        return x.index_select(1, self.get_buffer("indices"))
 
 
 class Scale(nn.Module):
@@ -51,7 +51,7 @@ class Scale(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x * scale`` over dimension 1."""
-        return x * self.scale.view((1, -1) + (1,) * (x.dim() - 2))
+        return x * self.get_buffer("scale").view((1, -1) + (1,) * (x.dim() - 2))
 
 
 _POSITIVE_COMMUTING = (nn.ReLU, nn.MaxPool2d, nn.AvgPool2d, nn.Dropout)
@@ -93,13 +93,20 @@ def _consume_conv(m: nn.Conv2d, state: _State) -> nn.Conv2d:
         raise ConfigError("A Conv2d after a Flatten cannot be exported.")
     keep = state.keep if state.keep is not None else torch.arange(m.in_channels)
     scale = state.scale if state.scale is not None else torch.ones(len(keep))
-    new = nn.Conv2d(len(keep), m.out_channels, m.kernel_size, m.stride, m.padding, m.dilation,
-                    bias=m.bias is not None, padding_mode=m.padding_mode)
+    new = _conv_like(m, len(keep), m.out_channels)
     with torch.no_grad():
         new.weight.copy_(m.weight[:, keep] * scale.view(1, -1, 1, 1).to(m.weight))
-        if m.bias is not None:
+        if m.bias is not None and new.bias is not None:
             new.bias.copy_(m.bias)
     return new
+
+
+def _conv_like(m: nn.Conv2d, in_channels: int, out_channels: int) -> nn.Conv2d:
+    """A new Conv2d with ``m``'s kernel, stride, padding, dilation and bias, other channels."""
+    geometry: dict[str, Any] = {"kernel_size": m.kernel_size, "stride": m.stride,
+                                "padding": m.padding, "dilation": m.dilation}
+    return nn.Conv2d(in_channels, out_channels, **geometry, bias=m.bias is not None,
+                     padding_mode=m.padding_mode)
 
 
 def _cut_outputs(out: OrderedDict[str, nn.Module], names: list[str], kept: torch.Tensor) -> None:
@@ -109,8 +116,7 @@ def _cut_outputs(out: OrderedDict[str, nn.Module], names: list[str], kept: torch
         if isinstance(m, nn.Linear):
             new: nn.Module = nn.Linear(m.in_features, len(kept), bias=m.bias is not None)
         elif isinstance(m, nn.Conv2d):
-            new = nn.Conv2d(m.in_channels, len(kept), m.kernel_size, m.stride, m.padding,
-                            m.dilation, bias=m.bias is not None, padding_mode=m.padding_mode)
+            new = _conv_like(m, m.in_channels, len(kept))
         else:  # batch norm
             new = type(m)(len(kept), m.eps, m.momentum, m.affine, m.track_running_stats)
         state = {k: (v[kept] if v.dim() >= 1 and v.shape[0] == _units(m) else v)
@@ -144,7 +150,8 @@ def export_pruned(model: nn.Sequential, example: torch.Tensor) -> nn.Sequential:
                           "this model has none (add them with ibkit.compress.add_gates).")
     for g in gates(model).values():
         if hasattr(g, "mu_mask"):  # prune's computed mu is not a leaf: deepcopy refuses it
-            g.mu = (g.mu_orig * g.mu_mask).detach()
+            # (prune keeps mu as a plain attribute, beside mu_orig and mu_mask)
+            vars(g)["mu"] = (g.get_parameter("mu_orig") * g.get_buffer("mu_mask")).detach()
     model = copy.deepcopy(model).cpu().eval()
     example = example.cpu()
     out: OrderedDict[str, nn.Module] = OrderedDict()
@@ -196,9 +203,9 @@ def export_pruned(model: nn.Sequential, example: torch.Tensor) -> nn.Sequential:
 def _spec(m: nn.Module) -> dict[str, Any]:
     kind = type(m).__name__
     if isinstance(m, Select):
-        return {"kind": kind, "n": len(m.indices)}
+        return {"kind": kind, "n": int(m.get_buffer("indices").numel())}
     if isinstance(m, Scale):
-        return {"kind": kind, "n": len(m.scale)}
+        return {"kind": kind, "n": int(m.get_buffer("scale").numel())}
     if isinstance(m, nn.Linear):
         return {"kind": kind, "args": [m.in_features, m.out_features], "bias": m.bias is not None}
     if isinstance(m, nn.Conv2d):
@@ -218,7 +225,7 @@ def _build(spec: dict[str, Any]) -> nn.Module:
     if kind == "Scale":
         return Scale(torch.ones(spec["n"]))
     if kind == "Linear":
-        return nn.Linear(*args, bias=spec["bias"])
+        return nn.Linear(args[0], args[1], bias=spec["bias"])
     if kind == "Conv2d":
         return nn.Conv2d(args[0], args[1], tuple(args[2]), tuple(spec["stride"]),
                          tuple(spec["padding"]), bias=spec["bias"])

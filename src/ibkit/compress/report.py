@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from ibkit.compress.gating import gates
+from ibkit.layers import InformationGate
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def count_flops(model: nn.Module, example: torch.Tensor) -> int:
     def hook(m: nn.Module, _i: tuple, out: torch.Tensor) -> None:
         if isinstance(m, nn.Linear):
             total[0] += m.in_features * m.out_features
-        else:
+        elif isinstance(m, nn.Conv2d):
             k = m.weight[0].numel()  # in_channels / groups * kh * kw
             total[0] += k * out.shape[1] * out.shape[2] * out.shape[3]
 
@@ -88,7 +89,8 @@ def positions_per_unit(gated: nn.Module, example: torch.Tensor) -> dict[str, int
     found: dict[str, int] = {}
 
     def hook(m: nn.Module, _i: tuple, out: torch.Tensor) -> None:
-        found[names[m]] = out[0].numel() // m.num_units
+        if isinstance(m, InformationGate):
+            found[names[m]] = out[0].numel() // m.num_units
 
     names = {g: name for name, g in gates(gated).items()}
     _forward_one(gated, example, [(g, hook) for g in names])

@@ -89,7 +89,7 @@ def _download(spec: RemoteFile, dest: Path) -> None:
             with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as r, open(tmp, "wb") as f:
                 total = int(r.headers.get("Content-Length") or 0) or None
                 with tqdm(total=total, unit="B", unit_scale=True, desc=spec.filename) as bar:
-                    for chunk in iter(lambda r=r: r.read(1 << 20), b""):
+                    while chunk := r.read(1 << 20):
                         f.write(chunk)
                         bar.update(len(chunk))
             verify(tmp, spec)

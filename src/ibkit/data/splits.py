@@ -61,9 +61,10 @@ def with_random_labels(data: Dataset, seed: int) -> Dataset:
     """
     g = torch.Generator().manual_seed(seed)
 
-    def shuffle(s: Split | None) -> Split | None:
-        return None if s is None else Split(s.x, s.y[torch.randperm(len(s), generator=g)])
+    def shuffle(s: Split) -> Split:
+        return Split(s.x, s.y[torch.randperm(len(s), generator=g)])
 
     notes = {**data.notes, "labels": f"randomly permuted (seed {seed}): zero information"}
-    return Dataset(f"{data.name}-random-labels", shuffle(data.train), shuffle(data.val),
-                   shuffle(data.test), data.n_classes, notes)
+    return Dataset(f"{data.name}-random-labels", shuffle(data.train),
+                   None if data.val is None else shuffle(data.val),
+                   None if data.test is None else shuffle(data.test), data.n_classes, notes)

@@ -42,7 +42,7 @@ def all_bit_patterns(n_bits: int) -> torch.Tensor:
 def _icosahedron() -> np.ndarray:
     """The 12 vertices of a regular icosahedron: 12 points spread evenly on a sphere."""
     phi = (1 + 5**0.5) / 2
-    pts = [(0, a, b * phi) for a in (-1, 1) for b in (-1, 1)]
+    pts: list[tuple[float, float, float]] = [(0, a, b * phi) for a in (-1, 1) for b in (-1, 1)]
     pts = pts + [(a, b * phi, 0) for a in (-1, 1) for b in (-1, 1)]
     pts = pts + [(a * phi, 0, b) for a in (-1, 1) for b in (-1, 1)]
     p = np.array(pts, dtype=np.float64)

@@ -30,8 +30,8 @@ def resolve_device(device: str) -> torch.device:
 
 
 def _numpy_state() -> dict[str, Any]:
-    _, keys, pos, has_gauss, gauss = np.random.get_state()
-    return {"keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
+    _, keys, pos, has_gauss, gauss = np.random.get_state(legacy=True)
+    return {"keys": torch.from_numpy(np.asarray(keys).astype(np.int64)), "pos": int(pos),
             "has_gauss": int(has_gauss), "gauss": float(gauss)}
 
 

@@ -109,7 +109,7 @@ class Trainer:
                   else list(groups))
         if c.optimizer == "adam":
             # the fused kernel is 20-40 % faster per step on CPU and GPU, same update rule
-            return torch.optim.Adam(params, lr=c.lr, betas=tuple(c.betas),
+            return torch.optim.Adam(params, lr=c.lr, betas=(c.betas[0], c.betas[1]),
                                     weight_decay=c.weight_decay, fused=True)
         return torch.optim.SGD(params, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay)
 

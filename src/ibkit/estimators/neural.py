@@ -17,6 +17,7 @@ selection, under one standard error in our tests).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import torch
@@ -167,7 +168,8 @@ class NeuralEstimator(MIEstimator):
             critic: nn.Module = (SeparableCritic if self.critic == "separable" else ConcatCritic)(
                 x.shape[1], y.shape[1], self.hidden)
         opt = torch.optim.Adam(critic.parameters(), lr=self.lr)
-        best, best_vals, stale, state, step = -math.inf, [0.0], 0, {}, 0
+        state: dict[str, Any] = {}
+        best, best_vals, stale, step = -math.inf, [0.0], 0, 0
         k = min(self.batch_size, len(train))
         for step in range(1, self.max_steps + 1):
             idx = train[torch.randint(len(train), (k,), generator=g)]

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -52,7 +53,7 @@ class VariationalBounds(MIEstimator):
 
     @torch.no_grad()
     def _estimate(self, x: torch.Tensor, y: torch.Tensor) -> Estimate:
-        model = self.model
+        model: Any = self.model  # a VIBClassifier: encoder, bottleneck, decoder
         was_training = model.training
         model.eval()
         device = next(model.parameters()).device

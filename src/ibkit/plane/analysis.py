@@ -41,7 +41,7 @@ def partition_cells(t: np.ndarray, labels: np.ndarray, estimator: BinningEstimat
     (the largest share). A homogeneous partition has purity 1 in every cell.
     """
     ids = row_ids(estimator.symbols(np.asarray(t, dtype=np.float64))[0])
-    cells = []
+    cells: list[dict[str, float]] = []
     for cell in np.unique(ids):
         members = labels[ids == cell]
         counts = np.bincount(members, minlength=n_classes).astype(float)

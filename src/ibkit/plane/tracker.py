@@ -91,7 +91,7 @@ class InformationPlane(Callback):
         self.points: list[PlanePoint] = []
         self.done: set[int] = set()
         self._lock = threading.Lock()
-        self._pending: list[Future] = []
+        self._pending: list[Future[Any]] = []
         self._pool = _make_pool(background)
         # (source model, signature of its tensors, the worker thread's copy)
         self._copy: tuple[nn.Module, tuple, nn.Module | None] | None = None
@@ -122,9 +122,9 @@ class InformationPlane(Callback):
             return
         acts = record_activations(model, self.layers, self.x)
         if isinstance(self._pool, ProcessPoolExecutor):
-            future = self._pool.submit(estimate_points, self.estimators, self.max_samples, epoch,
+            future: Future[Any] = self._pool.submit(estimate_points, self.estimators, self.max_samples, epoch,
                                        acts, self.y)
-            future.stored = threading.Event()  # type: ignore[attr-defined]
+            _STORED[future] = threading.Event()
             future.add_done_callback(self._store_future)
         else:
             future = self._pool.submit(self._estimate, epoch, acts)
@@ -141,8 +141,10 @@ class InformationPlane(Callback):
         pending, self._pending = self._pending, []
         for f in pending:
             f.result()
-            if hasattr(f, "stored"):  # a worker process's points are stored by a callback
-                f.stored.wait()
+            stored = _STORED.get(f)
+            if stored is not None:  # a worker process's points are stored by a callback
+                stored.wait()
+                _STORED.pop(f, None)
 
     def close(self) -> None:
         """Finish queued work and stop the background thread."""
@@ -218,9 +220,10 @@ class InformationPlane(Callback):
         arrays = {k: _to_array(t) for k, t in _named_tensors(model)}
         payload = None if token in self._sent else (blob, _to_array(self.x), self.y.numpy())
         self._sent.add(token)
-        future = self._pool.submit(_process_job, token, payload, arrays,  # type: ignore[union-attr]
-                                   self.layers, self.estimators, self.max_samples, epoch)
-        future.stored = threading.Event()  # type: ignore[attr-defined]
+        assert isinstance(self._pool, ProcessPoolExecutor)
+        future = self._pool.submit(_process_job, token, payload, arrays, self.layers,
+                                   self.estimators, self.max_samples, epoch)
+        _STORED[future] = threading.Event()
         future.add_done_callback(self._store_future)
         self._pending.append(future)
         return True
@@ -233,7 +236,7 @@ class InformationPlane(Callback):
             if future.exception() is None:
                 self._store(future.result())
         finally:
-            future.stored.set()  # type: ignore[attr-defined]
+            _STORED[future].set()  # flush removes it once it has waited
 
     def _store(self, points: list[PlanePoint]) -> None:
         with self._lock:
@@ -262,6 +265,8 @@ def estimate_points(estimators: Sequence[MIEstimator], max_samples: Mapping[str,
 
 
 _TOKENS = itertools.count()
+_STORED: dict[Future[Any], threading.Event] = {}
+"""Futures of the worker process whose points a done-callback stores: set once stored."""
 _WORKER_MODELS: dict[int, tuple[nn.Module, torch.Tensor, torch.Tensor]] = {}
 
 
@@ -328,7 +333,7 @@ def _one_thread() -> None:
 
 
 def _make_pool(background: bool | str) -> ThreadPoolExecutor | ProcessPoolExecutor | None:
-    mode = {True: "thread", False: "inline"}.get(background, background)  # type: ignore[arg-type]
+    mode = background if isinstance(background, str) else ("thread" if background else "inline")
     if mode == "thread":
         return ThreadPoolExecutor(1, thread_name_prefix="ibkit-plane")
     if mode == "process":

@@ -8,6 +8,7 @@ from pathlib import Path
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from ibkit.report._axes import _figure
 from ibkit.report.vib_figures import read_table
 
 
@@ -35,5 +36,5 @@ def render_compression_figure(run_dir: str | Path) -> list[Path]:
         return []
     path = run_dir / "figures" / "units_kept.png"
     path.parent.mkdir(exist_ok=True)
-    plot_units_kept(read_table(table)).figure.savefig(path, dpi=120, bbox_inches="tight")
+    _figure(plot_units_kept(read_table(table))).savefig(path, dpi=120, bbox_inches="tight")
     return [path]

@@ -17,7 +17,7 @@ def read_metrics(path: str | Path) -> list[dict[str, float]]:
     """Read ``metrics.csv`` into rows of floats (empty cells left out)."""
     from ibkit.report.vib_figures import read_table
 
-    return [{k: v for k, v in row.items() if v != ""} for row in read_table(path)]
+    return [{k: v for k, v in row.items() if isinstance(v, float)} for row in read_table(path)]
 
 
 def _new_axes(ax: Axes | None) -> Axes:

@@ -12,6 +12,7 @@ from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
 from ibkit.plane import PlanePoint, read_points
+from ibkit.report._axes import _figure
 from ibkit.report.vib_figures import read_table
 
 CMAP = "viridis"
@@ -133,5 +134,5 @@ def render_plane_figures(run_dir: str | Path) -> list[Path]:
             if rows:
                 ax = plot(rows)
                 paths.append(out / f"{name}.png")
-                ax.figure.savefig(paths[-1], dpi=120, bbox_inches="tight")
+                _figure(ax).savefig(paths[-1], dpi=120, bbox_inches="tight")
     return paths

@@ -13,6 +13,8 @@ from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from matplotlib.patches import Ellipse
 
+from ibkit.report._axes import _figure
+
 
 def _axes(ax: Axes | None, size: tuple[float, float] = (5, 4)) -> Axes:
     return Figure(figsize=size, layout="constrained").add_subplot() if ax is None else ax
@@ -103,7 +105,7 @@ def render_sweep_figures(sweep_dir: str | Path) -> list[Path]:
     for name, draw in (("error_vs_beta.png", plot_error_vs_beta),
                        ("ib_tradeoff.png", plot_ib_tradeoff)):
         ax = draw(rows)
-        ax.figure.savefig(sweep_dir / name, dpi=120)
+        _figure(ax).savefig(sweep_dir / name, dpi=120)
         out.append(sweep_dir / name)
     return out
 
@@ -118,5 +120,5 @@ def render_embedding(run_dir: str | Path) -> list[Path]:
     t = np.loadtxt(path, delimiter=",", skiprows=1)  # mean1, mean2, std1, std2, label
     ax = plot_embedding(t[:, :2], t[:, 2:4], t[:, 4].astype(int))
     out = run_dir / "figures" / "embedding.png"
-    ax.figure.savefig(out, dpi=120)
+    _figure(ax).savefig(out, dpi=120)
     return [out]

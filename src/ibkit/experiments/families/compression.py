@@ -7,7 +7,7 @@ import copy
 import dataclasses
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from torch import nn
 
@@ -88,7 +88,7 @@ def vibnet_objective(config: ExperimentConfig, data: Dataset) -> VIBNetObjective
 def finish_compression(config: ExperimentConfig, data: Dataset, dense: nn.Module,
                        trainer: Trainer, run_dir: Path) -> dict[str, Any]:
     """Prune the evaluated model, export it, report r_W, r_N, FLOPs and errors, fine-tune."""
-    gated = copy.deepcopy(trainer.eval_model).cpu()
+    gated = cast(nn.Sequential, copy.deepcopy(trainer.eval_model).cpu())
     kept = prune_gates(gated)
     example = data.train.x[:64]
     exported = export_pruned(gated, example)
@@ -115,7 +115,7 @@ def finish_compression(config: ExperimentConfig, data: Dataset, dense: nn.Module
                                    lr_decay=1.0, lr_schedule=schedule, ema_decay=0.0)
         ft = Trainer(exported, data, tune, cross_entropy, run_dir=run_dir / "finetune")
         ft.fit()
-        save_exported(ft.model.cpu().eval(), run_dir / "finetune")
+        save_exported(exported.cpu().eval(), run_dir / "finetune")  # ft trained it in place
         metrics.update(error_pcts(ft.history[-1], "finetuned"))
         result["finetune_seconds"] = round(time.perf_counter() - start, 2)
     result["metrics"] = metrics

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ibkit._errors import ConfigError
 from ibkit._io import write_rows_csv
 from ibkit.callbacks import Callback
 from ibkit.data import Dataset, Split
@@ -51,9 +52,10 @@ from ibkit.plane import (
 
 def probe_split(data: Dataset, plane: PlaneConfig) -> Split:
     """The inputs and labels the plane is measured on (see :class:`PlaneConfig`)."""
-    parts = {"train": [data.train], "test": [data.test],
-             "all": [data.train, data.val, data.test]}[plane.probe]
-    parts = [p for p in parts if p is not None]
+    options: dict[str, list[Split | None]] = {"train": [data.train], "test": [data.test],
+                                              "all": [data.train, data.val, data.test]}
+    chosen = options[plane.probe]
+    parts = [p for p in chosen if p is not None]
     x, y = torch.cat([p.x for p in parts]), torch.cat([p.y for p in parts])
     n = plane.probe_size or len(y)
     return Split(x[:n], y[:n])
@@ -158,6 +160,9 @@ class Plane(Recipe):
         if not ctx.resume:
             for name in ("plane.csv", "dynamics.csv"):
                 (ctx.run_dir / name).unlink(missing_ok=True)
+        if ctx.model is None:
+            raise ConfigError("The 'plane' recipe needs a base recipe before it that builds the "
+                              "model (for example recipes=classification,plane).")
         ctx.callbacks += plane_callbacks(ctx.config, ctx.data, ctx.model, ctx.run_dir)
 
     def finish(self, ctx: RunContext) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -74,3 +75,14 @@ def layer_points(
     sec = (time.perf_counter() - start) / len(infos)
     return [PlanePoint(epoch, layer, i.estimator, i.I_XT_bits, i.I_TY_bits, i.I_XT_kind,
                        i.I_TY_kind, n, sec) for i in infos]
+
+
+def estimate_points(estimators: Sequence[MIEstimator], max_samples: Mapping[str, int], epoch: int,
+                    acts: Mapping[str, torch.Tensor], y: torch.Tensor) -> list[PlanePoint]:
+    """The points of one epoch: every estimator on every recorded layer."""
+    points: list[PlanePoint] = []
+    for est in estimators:
+        n = max_samples.get(getattr(est, "name", ""), len(y))
+        for layer, t in acts.items():
+            points += layer_points(est, epoch, layer, t[:n], y[:n])
+    return points

@@ -6,30 +6,19 @@ Three ways to use it, with the same numbers:
 - in one's own loop: ``plane.update(epoch)`` after each epoch, then ``plane.compute()``;
 - on saved weights: :func:`plane_from_checkpoints`.
 
-With a background thread or worker process, the training thread only copies the model's
-parameters and buffers (one clone per recorded epoch); the worker holds its own copy of the
-model (copied again when the model's structure changes), loads them into it, runs the forward
-pass over the probe set and estimates while training goes on. A worker process receives the
-pickled model and the probe set once. Attributes other than parameters and buffers reach the
-workers only with a new copy. A model that cannot be copied (or pickled, for a process) is
-recorded on the training thread and its activations are sent instead. Each epoch's points are
-appended to ``plane.csv`` as soon as they are computed.
+Estimation runs where ``background`` says (:mod:`ibkit.plane.executors`: inline, a background
+thread, or a worker process), with the same numbers. Each epoch's points are appended to
+``plane.csv`` as soon as they are computed.
 """
 
 from __future__ import annotations
 
-import copy
 import csv
-import itertools
-import multiprocessing
-import pickle
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -37,8 +26,9 @@ from ibkit._errors import ConfigError, param_error
 from ibkit._io import append_rows_csv, truncate_rows_csv
 from ibkit.callbacks import Callback, keyed_by_file
 from ibkit.estimators import MIEstimator
-from ibkit.plane.estimation import COLUMNS, PlanePoint, check_plane_estimator, layer_points
-from ibkit.plane.hooks import check_layers, record_activations
+from ibkit.plane.estimation import COLUMNS, PlanePoint, check_plane_estimator
+from ibkit.plane.executors import make_executor
+from ibkit.plane.hooks import check_layers
 
 
 class InformationPlane(Callback):
@@ -91,13 +81,8 @@ class InformationPlane(Callback):
         self.points: list[PlanePoint] = []
         self.done: set[int] = set()
         self._lock = threading.Lock()
-        self._pending: list[Future[Any]] = []
-        self._pool = _make_pool(background)
-        # (source model, signature of its tensors, the worker thread's copy)
-        self._copy: tuple[nn.Module, tuple, nn.Module | None] | None = None
-        # (source model, signature, token, pickled CPU copy) of the worker process's model
-        self._shipped: tuple[nn.Module, tuple, int, bytes | None] | None = None
-        self._sent: set[int] = set()  # tokens whose model the worker process holds
+        self._executor = make_executor(background, self.layers, self.x, self.y, self.estimators,
+                                       self.max_samples, self._store)
         self.on_points: Callable[[list[PlanePoint]], None] | None = None
 
     # ------------------------------------------------------------ public API
@@ -105,30 +90,8 @@ class InformationPlane(Callback):
         """Record the layers now and queue their estimation under ``epoch``."""
         if not isinstance(epoch, int) or epoch < 0:
             raise param_error("epoch", "InformationPlane.update", "an int >= 0", epoch)
-        model = model or self.model
         self.done.add(epoch)
-        if self._pool is None:
-            self._estimate(epoch, record_activations(model, self.layers, self.x))
-            return
-        self._raise_failed()
-        if isinstance(self._pool, ThreadPoolExecutor):
-            worker_copy = self._worker_copy(model)
-            if worker_copy is not None:  # the forward pass runs on the worker, on its own copy
-                tensors = {k: t.detach().clone() for k, t in _named_tensors(model)}
-                self._pending.append(self._pool.submit(self._load_record_estimate, epoch,
-                                                       worker_copy, tensors))
-                return
-        if isinstance(self._pool, ProcessPoolExecutor) and self._ship(epoch, model):
-            return
-        acts = record_activations(model, self.layers, self.x)
-        if isinstance(self._pool, ProcessPoolExecutor):
-            future: Future[Any] = self._pool.submit(estimate_points, self.estimators, self.max_samples, epoch,
-                                       acts, self.y)
-            _STORED[future] = threading.Event()
-            future.add_done_callback(self._store_future)
-        else:
-            future = self._pool.submit(self._estimate, epoch, acts)
-        self._pending.append(future)
+        self._executor.submit(epoch, model or self.model)
 
     def compute(self) -> list[PlanePoint]:
         """Wait for queued estimations; all points so far, ordered by epoch, layer, estimator."""
@@ -138,21 +101,14 @@ class InformationPlane(Callback):
 
     def flush(self) -> None:
         """Wait until every queued estimation has finished; re-raise the first failure."""
-        pending, self._pending = self._pending, []
-        for f in pending:
-            f.result()
-            stored = _STORED.get(f)
-            if stored is not None:  # a worker process's points are stored by a callback
-                stored.wait()
-                _STORED.pop(f, None)
+        self._executor.flush()
 
     def close(self) -> None:
-        """Finish queued work and stop the background thread."""
+        """Finish queued work and stop the background worker."""
         try:
             self.flush()
         finally:
-            if self._pool is not None:
-                self._pool.shutdown(wait=True)
+            self._executor.shutdown()
 
     def __enter__(self) -> InformationPlane:
         return self
@@ -195,49 +151,6 @@ class InformationPlane(Callback):
     def _wanted(self, epoch: int) -> bool:
         return epoch not in self.done and (self.epochs is None or epoch in self.epochs)
 
-    def _worker_copy(self, model: nn.Module) -> nn.Module | None:
-        """The worker thread's copy of ``model``, deep-copied again only when the source
-        model or its parameters' and buffers' names, shapes or dtypes change."""
-        signature = _signature(model)
-        if self._copy is None or self._copy[0] is not model or self._copy[1] != signature:
-            self._copy = (model, signature, _snapshot(model))
-        return self._copy[2]
-
-    def _load_record_estimate(self, epoch: int, worker_copy: nn.Module,
-                              tensors: Mapping[str, torch.Tensor]) -> None:
-        _assign(worker_copy, tensors)
-        self._estimate(epoch, record_activations(worker_copy, self.layers, self.x))
-
-    def _ship(self, epoch: int, model: nn.Module) -> bool:
-        """Queue ``epoch`` on the worker process with the weights only; False if ``model``
-        cannot be pickled (its activations are then recorded here and sent)."""
-        signature = _signature(model)
-        if self._shipped is None or self._shipped[0] is not model or self._shipped[1] != signature:
-            self._shipped = (model, signature, next(_TOKENS), _pickled_cpu_copy(model))
-        _, _, token, blob = self._shipped
-        if blob is None:
-            return False
-        arrays = {k: _to_array(t) for k, t in _named_tensors(model)}
-        payload = None if token in self._sent else (blob, _to_array(self.x), self.y.numpy())
-        self._sent.add(token)
-        assert isinstance(self._pool, ProcessPoolExecutor)
-        future = self._pool.submit(_process_job, token, payload, arrays, self.layers,
-                                   self.estimators, self.max_samples, epoch)
-        _STORED[future] = threading.Event()
-        future.add_done_callback(self._store_future)
-        self._pending.append(future)
-        return True
-
-    def _estimate(self, epoch: int, acts: dict[str, torch.Tensor]) -> None:
-        self._store(estimate_points(self.estimators, self.max_samples, epoch, acts, self.y))
-
-    def _store_future(self, future: Future) -> None:
-        try:
-            if future.exception() is None:
-                self._store(future.result())
-        finally:
-            _STORED[future].set()  # flush removes it once it has waited
-
     def _store(self, points: list[PlanePoint]) -> None:
         with self._lock:
             self.points += points
@@ -245,104 +158,6 @@ class InformationPlane(Callback):
                 write_points(self.path, points, mode="a")
         if self.on_points is not None:
             self.on_points(points)
-
-    def _raise_failed(self) -> None:
-        for f in self._pending:
-            if f.done() and f.exception() is not None:
-                self.flush()
-        self._pending = [f for f in self._pending if not f.done()]
-
-
-def estimate_points(estimators: Sequence[MIEstimator], max_samples: Mapping[str, int], epoch: int,
-                    acts: Mapping[str, torch.Tensor], y: torch.Tensor) -> list[PlanePoint]:
-    """The points of one epoch: every estimator on every recorded layer."""
-    points: list[PlanePoint] = []
-    for est in estimators:
-        n = max_samples.get(getattr(est, "name", ""), len(y))
-        for layer, t in acts.items():
-            points += layer_points(est, epoch, layer, t[:n], y[:n])
-    return points
-
-
-_TOKENS = itertools.count()
-_STORED: dict[Future[Any], threading.Event] = {}
-"""Futures of the worker process whose points a done-callback stores: set once stored."""
-_WORKER_MODELS: dict[int, tuple[nn.Module, torch.Tensor, torch.Tensor]] = {}
-
-
-def _process_job(token: int, payload: tuple[bytes, np.ndarray, np.ndarray] | None,
-                 state: dict[str, Any], layers: Sequence[str], estimators: Sequence[MIEstimator],
-                 max_samples: Mapping[str, int], epoch: int) -> list[PlanePoint]:
-    """In the worker process: load the weights into its copy of the model, record, estimate."""
-    if payload is not None:
-        blob, x, y = payload
-        _WORKER_MODELS.clear()
-        _WORKER_MODELS[token] = (pickle.loads(blob), torch.as_tensor(x), torch.as_tensor(y))
-    model, x_t, y_t = _WORKER_MODELS[token]
-    _assign(model, {k: torch.as_tensor(v) for k, v in state.items()})
-    return estimate_points(estimators, max_samples, epoch, record_activations(model, layers, x_t), y_t)
-
-
-def _pickled_cpu_copy(model: nn.Module) -> bytes | None:
-    """The pickle of a CPU copy of ``model`` (None if it cannot be copied or pickled)."""
-    snapshot = _snapshot(model)
-    try:
-        return None if snapshot is None else pickle.dumps(snapshot.cpu())
-    except (pickle.PicklingError, TypeError, AttributeError):
-        return None
-
-
-def _named_tensors(model: nn.Module) -> Iterable[tuple[str, torch.Tensor]]:
-    """Every parameter and buffer of ``model`` (non-persistent buffers included), by name."""
-    return itertools.chain(model.named_parameters(), model.named_buffers())
-
-
-def _to_array(t: torch.Tensor) -> Any:
-    """A CPU NumPy copy of ``t`` (fast to pickle); a tensor where the dtype has no NumPy
-    equivalent (bfloat16)."""
-    t = t.detach().cpu()
-    try:
-        return t.numpy().copy()
-    except TypeError:
-        return t.clone()
-
-
-def _signature(model: nn.Module) -> tuple:
-    """Names, shapes and dtypes of ``model``'s parameters and buffers."""
-    return tuple((k, tuple(t.shape), t.dtype) for k, t in _named_tensors(model))
-
-
-@torch.no_grad()
-def _assign(model: nn.Module, tensors: Mapping[str, torch.Tensor]) -> None:
-    """Copy ``tensors`` (by name) into ``model``'s parameters and buffers."""
-    for name, t in _named_tensors(model):
-        t.copy_(tensors[name])
-
-
-def _snapshot(model: nn.Module) -> nn.Module | None:
-    """A frozen copy of ``model`` for the worker thread (None if it cannot be copied)."""
-    try:
-        with torch.no_grad():
-            return copy.deepcopy(model)
-    except RuntimeError:  # for example a module whose attribute is a computed tensor
-        return None
-
-
-def _one_thread() -> None:
-    torch.set_num_threads(1)
-
-
-def _make_pool(background: bool | str) -> ThreadPoolExecutor | ProcessPoolExecutor | None:
-    mode = background if isinstance(background, str) else ("thread" if background else "inline")
-    if mode == "thread":
-        return ThreadPoolExecutor(1, thread_name_prefix="ibkit-plane")
-    if mode == "process":
-        return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_one_thread)
-    if mode == "inline":
-        return None
-    raise param_error("background", "InformationPlane",
-                      "True, False, 'thread', 'process' or 'inline'", background)
 
 
 def _check_probe(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

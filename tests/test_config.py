@@ -41,3 +41,16 @@ def test_every_key_is_settable():
 def test_bad_values(assignment, message):
     with pytest.raises(ConfigError, match=message):
         validate(apply_override(resolve_config("demo"), assignment))
+
+
+def test_recipes_are_a_config_key_checked_against_the_registry():
+    from ibkit._errors import ConfigError
+
+    assert resolve_config("tishby-tanh").recipes == ("classification", "plane")
+    assert resolve_config("tishby-tanh", ["recipes=classification"]).recipes == ("classification",)
+    with pytest.raises(ConfigError, match=r"'recipes' parameter must name one or more of .*"
+                                          r"Got \('nope',\) instead"):
+        resolve_config("tishby-tanh", ["recipes=nope"])
+    with pytest.raises(ConfigError, match=r"'model.name' parameter must be one of .*'mlp'.*"
+                                          r"Got 'foo' instead"):
+        resolve_config("digits-mlp", ["model.name=foo"])

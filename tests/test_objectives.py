@@ -42,3 +42,30 @@ def test_linear_warmup():
     obj = VIBObjective(s, 1.0)
     obj.on_epoch_start(1)
     assert obj.beta == pytest.approx(5e-3)
+
+
+def test_plain_functions_become_objectives_and_error_pct_is_per_cent():
+    from ibkit.objectives import (
+        FunctionObjective,
+        Objective,
+        StepOutput,
+        as_objective,
+        cross_entropy,
+        error_pct,
+    )
+
+    calls = []
+
+    def fn(model, x, y):
+        calls.append((model, x, y))
+        return StepOutput(torch.tensor(2.5))
+
+    wrapped = as_objective(fn)
+    assert isinstance(wrapped, FunctionObjective) and as_objective(cross_entropy) is cross_entropy
+    out = wrapped("m", "x", "y")
+    assert float(out.loss) == 2.5 and out.logits is None and calls == [("m", "x", "y")]
+    assert wrapped.param_groups(torch.nn.Linear(1, 1)) is None
+    assert Objective().on_epoch_start(3) is None
+    with pytest.raises(ValueError, match=r"'objective' parameter of Trainer must be an Objective"):
+        as_objective(3)
+    assert error_pct(0.75) == 25.0 and error_pct(1.0) == 0.0 and error_pct(0.0) == 100.0

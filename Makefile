@@ -26,10 +26,11 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 # Mutation testing of the maths modules against their own tests (pyproject's [tool.mutmut]);
-# outside CI: hours on 2 cores for all of them. Results stay in mutants/ between runs.
+# outside CI. One torch thread per mutant: torch's thread pool hangs in the forked mutant
+# processes otherwise (every such mutant a timeout). Results stay in mutants/ between runs.
 mutants: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[test,mutants]"
-	$(BIN)/mutmut run --max-children 2 || true
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/mutmut run --max-children 2 || true
 	$(BIN)/mutmut results
 
 lint: $(STAMP)

@@ -69,3 +69,48 @@ def test_plain_functions_become_objectives_and_error_pct_is_per_cent():
     with pytest.raises(ValueError, match=r"'objective' parameter of Trainer must be an Objective"):
         as_objective(3)
     assert error_pct(0.75) == 25.0 and error_pct(1.0) == 0.0 and error_pct(0.0) == 100.0
+
+
+def test_objectives_report_their_metrics_in_bits_under_their_names():
+    """The names and values the engine averages and metrics.csv records (mutation testing
+    found them unchecked here)."""
+    from ibkit._units import LN2
+    from ibkit.models import VIBClassifier
+    from ibkit.objectives import ReconstructionBits, cross_entropy
+
+    x, y = torch.randn(16, 5), torch.randint(0, 3, (16,))
+    model = torch.nn.Linear(5, 3)
+    out = cross_entropy(model, x, y)
+    torch.testing.assert_close(out.logits, model(x))
+    assert list(out.metrics) == ["ce_bits"]
+    assert float(out.metrics["ce_bits"]) == pytest.approx(float(out.loss.detach()) / LN2, rel=1e-6)
+    vib = VIBClassifier(5, (8,), 2, 3).eval()
+    obj = VIBObjective(BetaSchedule(0.5, warmup_epochs=4), label_entropy=1.5)
+    assert obj.beta == 0.5 / 4  # epoch 0 of the warm-up from the start
+    torch.manual_seed(1)
+    got = obj(vib, x, y)
+    torch.manual_seed(1)
+    ref = vib(x)
+    parts = vib_loss(ref.logits, y, ref.bottleneck.kl_nats, 0.5 / 4, 1.5)
+    torch.testing.assert_close(got.logits, ref.log_probs)
+    assert list(got.metrics) == ["class_loss_bits", "kl_bits", "izy_lower_bits", "beta"]
+    for name in ("class_loss_bits", "kl_bits", "izy_lower_bits"):
+        torch.testing.assert_close(got.metrics[name], getattr(parts, name))
+    assert float(got.metrics["beta"]) == 0.125
+    with pytest.raises(ValueError, match=r"'x' parameter of ReconstructionBits must be inputs in "
+                                         r"\[0, 1\] \(data.scale=unit\)\. Got 'values in \[0, 1.5\]'"):
+        ReconstructionBits()(torch.nn.Identity(), torch.tensor([[0.0, 1.5]]), None)
+
+
+def test_beta_and_objective_messages_name_the_owner_and_the_value():
+    from ibkit.objectives import as_objective, check_beta
+
+    with pytest.raises(ConfigError, match=r"^The 'beta' parameter of the VIB objective must be a "
+                                          r"finite float >= 0\. Got -1\.0 instead\.$"):
+        check_beta(-1.0)
+    with pytest.raises(ConfigError, match=r"'warmup_epochs' parameter of BetaSchedule must be an "
+                                          r"int >= 0\. Got -2 instead"):
+        BetaSchedule(1.0, warmup_epochs=-2)
+    with pytest.raises(ConfigError, match=r"'objective' parameter of Trainer must be an Objective "
+                                          r"or a function \(model, x, y\) -> StepOutput\. Got 3"):
+        as_objective(3)

@@ -22,6 +22,7 @@ from ibkit.compress import (
     prune_gates,
     save_exported,
 )
+from ibkit.compress.report import positions_per_unit
 from ibkit.layers import InformationGate
 from ibkit.models import MLP, lenet5_caffe, vgg16_cifar
 
@@ -203,3 +204,26 @@ def test_bad_input_is_refused() -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             export_pruned(g2, x)
+
+
+def test_report_counts_exactly_off_square_inputs_and_positions_as_ints() -> None:
+    """Exact where rounding hid mistakes (mutation testing): the paper's ratios as fractions,
+    the units per gate, FLOPs of a convolution over a non-square image, integer positions."""
+    r_w, r_n = lenet300_ratios((97, 71, 33))
+    exact = (97 * 71 + 71 * 33 + 33 * 10) / (784 * 300 + 300 * 100 + 100 * 10)
+    assert r_w == pytest.approx(100.0 * exact, rel=1e-12)
+    assert r_n == pytest.approx(100.0 * (97 + 71 + 33) / (784 + 300 + 100), rel=1e-12)
+    torch.manual_seed(0)
+    dense, x = MLP(784, (300, 100), 10), torch.rand(4, 1, 28, 28)
+    gated = add_gates(dense, ["input", "act1", "act2"], x)
+    _keep_first(gated, (97, 71, 33))
+    report = compression_report(dense, gated, export_pruned(gated, x), x[:1])
+    assert list(report.units.values()) == [[97, 784], [71, 300], [33, 100]]
+    assert report.as_dict()["units"] == report.units
+    assert report.as_dict()["r_W_pct"] == report.r_W_pct == pytest.approx(r_w, rel=1e-12)
+    conv = nn.Sequential(nn.Conv2d(1, 2, 3))
+    assert count_flops(conv, torch.zeros(1, 1, 8, 6)) == 9 * 2 * 6 * 4  # output 6 x 4
+    lenet = add_gates(lenet5_caffe(), ["relu1", "relu2", "relu3"], x)
+    positions = positions_per_unit(lenet, x[:1])
+    assert sorted(positions.values()) == [1, 64, 576]  # fc units, conv2 8 x 8, conv1 24 x 24
+    assert all(type(v) is int for v in positions.values())

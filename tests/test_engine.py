@@ -179,6 +179,18 @@ def test_metrics_rows_evaluate_the_ema_weights_computed_independently(tmp_path):
     assert float(csv_last.split(",")[header.index("val_loss")]) == rows[-1]["val_loss"]
 
 
+def _stop_at(batch: int, epochs_done: int) -> Callback:
+    """A callback that asks for a stop (as the SIGINT handler does) after ``batch`` of the
+    epoch that follows ``epochs_done`` finished epochs."""
+
+    class StopAt(Callback):
+        def on_batch_end(self, trainer, b, out):
+            if b == batch and len(trainer.history) == epochs_done:
+                trainer._stop_requested = True
+
+    return StopAt()
+
+
 def _vib_fit(cfg: TrainConfig, data: Dataset, run_dir=None, resume=False, **kw):
     seed_everything(cfg.seed)
     model = VIBClassifier(data.input_dim, (16,), 4, data.n_classes, train_samples=2)
@@ -195,13 +207,8 @@ def test_resume_of_a_stochastic_vib_run_is_bit_identical(tmp_path, stop):
     if stop == "epoch":
         _vib_fit(TrainConfig(**{**cfg.__dict__, "epochs": 2}), data, run_dir=tmp_path)
     else:
-        class StopAt(Callback):
-            def on_batch_end(self, trainer, batch, out):
-                if batch == 5 and len(trainer.history) == 1:
-                    trainer._stop_requested = True
-
         with pytest.raises(TrainingInterrupted):
-            _vib_fit(cfg, data, run_dir=tmp_path, callbacks=[StopAt()])
+            _vib_fit(cfg, data, run_dir=tmp_path, callbacks=[_stop_at(5, epochs_done=1)])
     torch.manual_seed(999)  # a new process: another init and another generator state
     resumed = _vib_fit(cfg, data, run_dir=tmp_path, resume=True)
     assert resumed == full
@@ -228,13 +235,8 @@ def test_a_generative_objective_trains_checkpoints_resumes_and_evaluates(tmp_pat
     assert trainer.evaluate(data.val) == {k[4:]: v for k, v in full[-1].items()
                                           if k.startswith("val_")}
 
-    class StopAt(Callback):
-        def on_batch_end(self, trainer, batch, out):
-            if batch == 4 and len(trainer.history) == 1:
-                trainer._stop_requested = True
-
     with pytest.raises(TrainingInterrupted):
-        _ae_fit(cfg, data, run_dir=tmp_path, callbacks=[StopAt()])
+        _ae_fit(cfg, data, run_dir=tmp_path, callbacks=[_stop_at(4, epochs_done=1)])
     torch.manual_seed(5)
     _, resumed = _ae_fit(cfg, data, run_dir=tmp_path, resume=True)
     assert resumed == full

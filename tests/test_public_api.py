@@ -12,7 +12,7 @@ PUBLIC = {
         "IbkitError", "__version__",
     ],
     "ibkit.callbacks": [
-        "Callback", "keyed_by_file",
+        "Callback",
     ],
     "ibkit.compress": [
         "CompressionReport", "INPUT", "Scale", "Select", "VIBNetObjective", "add_gates",

@@ -19,9 +19,10 @@ class Callback:
 
     @property
     def state_key(self) -> str:
-        """The key of this callback's state in a checkpoint: the class name by default;
-        callbacks of which a run may hold several override it (for example with their file)."""
-        return type(self).__qualname__
+        """The key of this callback's state in a checkpoint: the class name, and for a callback
+        that writes a file (a ``path`` attribute) that file's name, ``Name[plane.csv]``, so two
+        of a kind with their own files checkpoint apart. Override it for other cases."""
+        return _keyed_by_file(type(self).__qualname__, getattr(self, "path", None))
 
     def on_train_start(self, trainer: Any) -> None:
         """Called once before the first (or resumed) epoch."""
@@ -43,9 +44,9 @@ class Callback:
         """Restore what :meth:`state_dict` returned."""
 
 
-def keyed_by_file(name: str, path: Any) -> str:
+def _keyed_by_file(name: str, path: Any) -> str:
     """A state key naming the callback's class and the file it writes (``name[plane.csv]``)."""
     return name if path is None else f"{name}[{getattr(path, 'name', path)}]"
 
 
-__all__ = ["Callback", "keyed_by_file"]
+__all__ = ["Callback"]

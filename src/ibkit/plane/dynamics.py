@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from ibkit._io import append_rows_csv, truncate_rows_csv
-from ibkit.callbacks import Callback, keyed_by_file
+from ibkit.callbacks import Callback
 
 COLUMNS = ("epoch", "layer", "grad_mean_norm", "grad_std_norm", "snr", "weight_norm", "batches")
 
@@ -43,11 +43,6 @@ class GradientStats(Callback):
         self._sq: list[torch.Tensor] = []
         self._batches = 0
         self._resumed: tuple[list[torch.Tensor], list[torch.Tensor], int] | None = None
-
-    @property
-    def state_key(self) -> str:
-        """``GradientStats[<file name>]``."""
-        return keyed_by_file("GradientStats", self.path)
 
     def on_train_start(self, trainer: Any) -> None:
         """Find the weight tensors of the trained model."""

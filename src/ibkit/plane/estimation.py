@@ -46,11 +46,6 @@ class PlanePoint:
         return {c: getattr(self, c) for c in COLUMNS}
 
 
-def estimator_label(estimator: MIEstimator) -> str:
-    """The name a plane row carries: the estimator's ``name`` (KDE's rows add the bound)."""
-    return getattr(estimator, "name", type(estimator).__name__.lower())
-
-
 def check_plane_estimator(estimator: MIEstimator) -> None:
     """Refuse what cannot estimate a layer against integer labels (ConfigError); validate the
     estimator's parameters (its own ``check_params``)."""

@@ -24,7 +24,7 @@ from torch import nn
 
 from ibkit._errors import ConfigError, param_error
 from ibkit._io import append_rows_csv, truncate_rows_csv
-from ibkit.callbacks import Callback, keyed_by_file
+from ibkit.callbacks import Callback
 from ibkit.estimators import MIEstimator
 from ibkit.plane.estimation import COLUMNS, PlanePoint, check_plane_estimator
 from ibkit.plane.executors import make_executor
@@ -117,12 +117,6 @@ class InformationPlane(Callback):
         self.close()
 
     # ------------------------------------------------------------- callback
-    @property
-    def state_key(self) -> str:
-        """``InformationPlane[<file name>]``: two planes of one run, each with its own file,
-        checkpoint separately."""
-        return keyed_by_file("InformationPlane", self.path)
-
     def on_train_start(self, trainer: Any) -> None:
         """Record epoch 0 (the initial weights) when scheduled and not yet done."""
         if not trainer.history and self._wanted(0):

@@ -11,7 +11,7 @@ from torch import nn
 
 from ibkit._errors import ConfigError
 from ibkit._io import write_text
-from ibkit.callbacks import Callback, keyed_by_file
+from ibkit.callbacks import Callback
 from ibkit.data import Dataset, Split
 from ibkit.engine import TrainConfig
 from ibkit.experiments.config import DataConfig, ExperimentConfig, ModelConfig, ObjectiveConfig
@@ -39,11 +39,6 @@ class VariationalPlane(Callback):
 
     def __init__(self, path: Path) -> None:
         self.path = path
-
-    @property
-    def state_key(self) -> str:
-        """``VariationalPlane[<file name>]``."""
-        return keyed_by_file("VariationalPlane", self.path)
 
     def on_epoch_end(self, trainer: Any, epoch: int, row: dict[str, float]) -> None:
         """Append the epoch's point to ``plane.csv``."""

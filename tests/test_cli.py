@@ -141,3 +141,30 @@ def test_existing_run_is_never_overwritten_and_resume_checks_the_preset(tmp_path
     assert (d / "metrics.csv").read_text() == before
     r = cli("run", "digits-mlp", "--run-dir", str(tmp_path / "none"), "--resume")
     assert r.exit_code == 2 and "holds no run" in r.stderr
+
+
+SWEEP_BAD_INPUTS = [
+    (["--param", "beta=1", "--address", "tcp://127.0.0.1:1"], r"--address is for --backend dask"),
+    ([], r"needs at least one --param or --seeds"),
+    (["--param", "beta=1", "--seeds", "2", "--param", "seed=0,1"], r"either as --seeds or as"),
+    (["--param", "beta=1", "--backend", "ray"], r"Invalid value for '--backend'"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), SWEEP_BAD_INPUTS)
+def test_bad_sweep_input_is_one_line_and_exit_2(args, message, tmp_path):
+    r = CliRunner().invoke(main, ["sweep", "vib-digits", *args, "--sweep-dir",
+                                  str(tmp_path / "s")])
+    assert r.exit_code == 2
+    assert re.search(message, r.stderr), r.stderr
+    assert not (tmp_path / "s").exists()
+
+
+def test_sweep_with_seeds_through_the_command(tmp_path):
+    out = tmp_path / "s"
+    r = CliRunner().invoke(main, ["sweep", "vib-digits", "--seeds", "2", "--set",
+                                  "train.epochs=1", "--sweep-dir", str(out)])
+    assert r.exit_code == 0, r.stderr
+    assert "2 run(s) completed" in r.stdout
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["seed=0", "seed=1"]
+    assert "[sweep] 2/2 done, 0 running, 0 failed" in r.stderr

@@ -43,6 +43,12 @@ PUBLIC = {
         "Recipe", "RunContext", "RunDirectory", "build_model", "families", "get_preset",
         "register_model", "register_presets", "register_recipe", "resolve_config", "run",
     ],
+    "ibkit.experiments.sweep": [
+        "BACKENDS", "DaskBackend", "LocalBackend", "PointTask", "SEED_KEY", "SlurmBackend",
+        "SweepBackend", "SweepProgress", "collect", "execute", "make_backend", "parse_values",
+        "point_name", "point_status", "resolve_key", "run_point", "run_sweep", "summarize",
+        "sweep_points",
+    ],
     "ibkit.layers": [
         "BottleneckOutput", "GaussianDropoutBottleneck", "InformationGate", "PRIORS",
         "VariationalBottleneck",

@@ -83,28 +83,59 @@ def run_cmd(preset: str, overrides: tuple[str, ...], run_dir: str | None, data_d
 
 @main.command("sweep")
 @click.argument("preset")
-@click.option("--param", "params", multiple=True, required=True, metavar="KEY=VALUES",
+@click.option("--param", "params", multiple=True, metavar="KEY=VALUES",
               help="Values to sweep: beta=1e-6,1e-5 or beta=logspace(-9,0,10) or linspace(a,b,n) "
                    "(repeatable: the Cartesian product is run).")
+@click.option("--seeds", type=click.IntRange(min=1), default=None,
+              help="Run every point with this many seeds (the preset's seed and the next ones); "
+                   "sweep_summary.csv and the figures show mean and spread.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
               help="Override a config value at every point (repeatable).")
 @click.option("--sweep-dir", type=click.Path(file_okay=False), default=None,
-              help="Where the points' run directories go (default sweeps/PRESET).")
-@click.option("--workers", type=click.IntRange(min=1), default=1,
-              help="Points run at once, each in its own process.")
+              help="Where the points' run directories go (default sweeps/PRESET); on a cluster, "
+                   "a folder every worker sees.")
+@click.option("--backend", type=click.Choice(["local", "dask", "slurm"]), default="local",
+              show_default=True, help="Where the points run: this machine, Dask distributed, "
+                                      "or SLURM job arrays (submitit).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Points at once: local processes, or the Dask LocalCluster's workers "
+                   "(default 1 local, 2 dask).")
+@click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Torch threads per point.")
+@click.option("--address", default=None, metavar="tcp://HOST:PORT",
+              help="dask: a running scheduler (default: start a LocalCluster).")
+@click.option("--partition", default=None, help="slurm: the partition.")
+@click.option("--time", "time_min", type=click.IntRange(min=1), default=60, show_default=True,
+              help="slurm: time limit per point, in minutes (a point that hits it is requeued "
+                   "and resumes from its checkpoint).")
+@click.option("--mem", "mem_gb", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="slurm: memory per point, in GB.")
 @_friendly
-def sweep_cmd(preset: str, params: tuple[str, ...], overrides: tuple[str, ...],
-              sweep_dir: str | None, workers: int) -> None:
-    """Run PRESET once per parameter value; finished points are skipped, so re-running resumes.
+def sweep_cmd(preset: str, params: tuple[str, ...], seeds: int | None,
+              overrides: tuple[str, ...], sweep_dir: str | None, backend: str,
+              workers: int | None, threads: int, address: str | None, partition: str | None,
+              time_min: int, mem_gb: float | None) -> None:
+    """Run PRESET once per parameter value (and seed); finished points are skipped, so
+    re-running resumes.
 
-    Writes SWEEP_DIR/<point>/ (a run directory each), sweep.csv, and for a beta sweep
-    error_vs_beta.png and ib_tradeoff.png (Alemi et al. Fig. 1).
+    Writes SWEEP_DIR/<point>/ (a run directory each), sweep.csv (one row per run),
+    sweep_summary.csv (mean, std and count over seeds) and, for a beta sweep,
+    error_vs_beta.png and ib_tradeoff.png (Alemi et al. Fig. 1) with error bars.
     """
-    from ibkit.experiments.sweep import run_sweep
+    from ibkit.experiments.sweep import make_backend, run_sweep
 
+    if address is not None and backend != "dask":
+        raise IbkitError("--address is for --backend dask only.")
+    if not params and seeds is None:
+        raise IbkitError("A sweep needs at least one --param or --seeds.")
+    n = workers or (2 if backend == "dask" else 1)
+    chosen = make_backend(backend, n, address, partition=partition, time_min=time_min,
+                          mem_gb=mem_gb, parallel=workers, threads=threads)
     out = sweep_dir or f"sweeps/{preset}"
-    rows = run_sweep(preset, list(params), out, list(overrides), workers)
-    click.echo(f"{len(rows)} point(s) completed; table in {out}/sweep.csv")
+    rows = run_sweep(preset, list(params), out, list(overrides), backend=chosen, seeds=seeds,
+                     threads=threads)
+    click.echo(f"{len(rows)} run(s) completed; tables in {out}/sweep.csv and "
+               f"{out}/sweep_summary.csv")
 
 
 @main.command("report")

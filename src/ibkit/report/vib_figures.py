@@ -32,18 +32,49 @@ def read_table(path: str | Path) -> list[dict[str, float | str]]:
         return [{k: cell(v) for k, v in r.items()} for r in csv.DictReader(f)]
 
 
+def _stat(row: dict, metric: str) -> tuple[float, float]:
+    """(mean, standard deviation) of ``metric`` in a summary row (``METRIC_mean``,
+    ``METRIC_std``), or (value, 0) in a row of one run."""
+    if f"{metric}_mean" in row:
+        return float(row[f"{metric}_mean"]), float(row[f"{metric}_std"])
+    return float(row[metric]), 0.0
+
+
+def _has(row: dict, metric: str) -> bool:
+    return metric in row or f"{metric}_mean" in row
+
+
+def _seeds_note(rows: list[dict]) -> str:
+    counts = sorted({int(r["count"]) for r in rows if "count" in r})
+    if not counts or counts == [1]:
+        return ""
+    n = str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
+    return f" (mean +/- sd, {n} seeds)"
+
+
 def plot_error_vs_beta(rows: list[dict], ax: Axes | None = None, key: str = "objective.beta"
                        ) -> Axes:
-    """Test (and validation) error in per cent against beta on a log axis."""
+    """Test (and validation) error in per cent against beta on a log axis.
+
+    ``rows`` are runs (``sweep.csv``) or points aggregated over seeds (``sweep_summary.csv``:
+    the mean is drawn, with one standard deviation as an error bar).
+    """
     ax = _axes(ax)
     rows = sorted(rows, key=lambda r: r[key])
     beta = [r[key] for r in rows]
     for split, style in (("test", "o-"), ("val", "s--")):
-        if rows and f"{split}_error_pct" in rows[0]:
-            ax.plot(beta, [r[f"{split}_error_pct"] for r in rows], style, label=split)
+        m = f"{split}_error_pct"
+        if rows and _has(rows[0], m):
+            mean, sd = zip(*(_stat(r, m) for r in rows), strict=True)
+            ax.errorbar(beta, mean, yerr=sd, fmt=style, capsize=3, label=split)
     ax.set_xscale("log")
+    errors = [float(v) for line in ax.lines for v in np.asarray(line.get_ydata()).ravel()
+              if float(v) > 0]
+    if errors and max(errors) > 10 * min(errors):  # keep the small errors and their bars legible
+        ax.set_yscale("log")
     ax.set_xlabel("beta (VIB: larger = more compression)")
     ax.set_ylabel("error (%)")
+    ax.set_title("error over beta" + _seeds_note(rows))
     ax.grid(alpha=0.3)
     ax.legend(frameon=False)
     return ax
@@ -51,22 +82,29 @@ def plot_error_vs_beta(rows: list[dict], ax: Axes | None = None, key: str = "obj
 
 def plot_ib_tradeoff(rows: list[dict], ax: Axes | None = None, key: str = "objective.beta",
                      split: str = "test") -> Axes:
-    """I(Z;Y) lower bound against I(Z;X) upper bound (bits), one point per beta (Alemi Fig. 1)."""
+    """I(Z;Y) lower bound against I(Z;X) upper bound (bits), one point per beta (Alemi Fig. 1).
+
+    With rows aggregated over seeds, each point is the mean with one standard deviation of
+    either bound as error bars.
+    """
     ax = _axes(ax)
     rows = sorted(rows, key=lambda r: r[key])
-    x = [r[f"{split}_kl_bits"] for r in rows]
-    y = [r[f"{split}_izy_lower_bits"] for r in rows]
+    x, xerr = zip(*(_stat(r, f"{split}_kl_bits") for r in rows), strict=True) if rows else ((), ())
+    y, yerr = (zip(*(_stat(r, f"{split}_izy_lower_bits") for r in rows), strict=True)
+               if rows else ((), ()))
     betas = [max(r[key], 1e-12) for r in rows]
-    h_y = rows[0][f"{split}_izy_lower_bits"] + rows[0][f"{split}_class_loss_bits"] if rows else 0
+    h_y = (_stat(rows[0], f"{split}_izy_lower_bits")[0]
+           + _stat(rows[0], f"{split}_class_loss_bits")[0]) if rows else 0
     ax.axhline(h_y, ls="--", color="0.5", lw=1, label=f"H(Y) = {h_y:.2f} bits")
     ax.legend(frameon=False, loc="lower right")
-    ax.plot(x, y, "-", color="0.7", zorder=1)
+    ax.errorbar(x, y, xerr=xerr, yerr=yerr, fmt="-", color="0.7", ecolor="0.6", capsize=2,
+                zorder=1)
     art = ax.scatter(x, y, c=betas, norm=LogNorm(), cmap="viridis", zorder=2)
     ax.figure.colorbar(art, ax=ax, label="beta")
     ax.set_xscale("log")
     ax.set_xlabel("I(Z;X) upper bound: mean KL (bits)")
     ax.set_ylabel("I(Z;Y) lower bound: H(Y) - CE (bits)")
-    ax.set_title(f"information trade-off over beta ({split} set)")
+    ax.set_title(f"trade-off over beta, {split} set{_seeds_note(rows)}", fontsize=10)
     ax.grid(alpha=0.3)
     return ax
 
@@ -96,9 +134,11 @@ def plot_embedding(mean: np.ndarray, std: np.ndarray, labels: np.ndarray, ax: Ax
 
 
 def render_sweep_figures(sweep_dir: str | Path) -> list[Path]:
-    """Draw ``error_vs_beta.png`` and ``ib_tradeoff.png`` from ``sweep.csv`` where beta was swept."""
+    """Draw ``error_vs_beta.png`` and ``ib_tradeoff.png`` where beta was swept: from
+    ``sweep_summary.csv`` (error bars across seeds) when it exists, else ``sweep.csv``."""
     sweep_dir = Path(sweep_dir)
-    rows = read_table(sweep_dir / "sweep.csv")
+    summary = sweep_dir / "sweep_summary.csv"
+    rows = read_table(summary if summary.is_file() else sweep_dir / "sweep.csv")
     if not rows or "objective.beta" not in rows[0]:
         return []
     out = []

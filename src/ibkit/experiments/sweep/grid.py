@@ -1,0 +1,92 @@
+"""The grid of a sweep: ``--param`` values, their Cartesian product, seeds, point names.
+
+``--param beta=1e-6,1e-5`` or ``--param beta=logspace(-9,0,10)`` (also ``linspace``);
+a key without a dot names the unique config field of that name (``beta`` is
+``objective.beta``). Several parameters give their Cartesian product; ``seeds`` adds
+``train.seed`` as the last axis.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ibkit._config import keys
+from ibkit._errors import ConfigError
+from ibkit.experiments.runner import resolve_config
+
+_RANGE = re.compile(r"^(logspace|linspace)\(([^,]+),([^,]+),([^,]+)\)$")
+SEED_KEY = "train.seed"
+
+
+def parse_values(text: str) -> list[str]:
+    """Values of one ``--param``: a comma list, ``logspace(a,b,n)`` (10^a..10^b) or ``linspace``.
+
+    Example:
+        >>> parse_values("logspace(-2,0,3)")
+        ['0.01', '0.1', '1']
+    """
+    m = _RANGE.match(text.replace(" ", ""))
+    if m:
+        kind, a, b, n = m.groups()
+        try:
+            grid = getattr(np, kind)(float(a), float(b), int(n))
+        except ValueError:
+            raise ConfigError(f"Bad range {text!r}: expected {kind}(start,stop,count).") from None
+        return [f"{v:.6g}" for v in grid]
+    values = [v.strip() for v in text.split(",") if v.strip()]
+    if not values:
+        raise ConfigError(f"The --param {text!r} lists no values.")
+    return values
+
+
+def resolve_key(name: str, config: Any) -> str:
+    """The dotted config key that ``name`` names (itself, or the unique field of that name)."""
+    all_keys = keys(config)
+    if name in all_keys:
+        return name
+    matches = [k for k in all_keys if k.rsplit(".", 1)[-1] == name]
+    if len(matches) != 1:
+        raise ConfigError(f"The --param key {name!r} names {len(matches)} config keys "
+                          f"({', '.join(matches) or 'none'}); use a dotted key from: "
+                          f"{', '.join(all_keys)}.")
+    return matches[0]
+
+
+def sweep_points(preset: str, params: Sequence[str], seeds: int | None = None,
+                 overrides: Sequence[str] = ()) -> list[dict[str, str]]:
+    """The Cartesian product of ``KEY=VALUES`` params, as dicts of dotted key to value text.
+
+    Args:
+        seeds: when given, each point is run with this many seeds: ``train.seed`` takes the
+            values s0, s0 + 1, ..., where s0 is the preset's seed (after ``overrides``), so
+            that the first seed's run is the single-seed run.
+    """
+    config = resolve_config(preset, list(overrides))
+    axes = []
+    for p in params:
+        if "=" not in p:
+            raise ConfigError(f"A --param must look like key=values. Got {p!r} instead.")
+        name, text = p.split("=", 1)
+        key = resolve_key(name.strip(), config)
+        axes.append([(key, v) for v in parse_values(text)])
+    if seeds is not None:
+        if seeds < 1:
+            raise ConfigError(f"The 'seeds' parameter must be >= 1. Got {seeds} instead.")
+        if any(axis[0][0] == SEED_KEY for axis in axes):
+            raise ConfigError("Give the seeds either as --seeds or as --param train.seed=..., "
+                              "not both.")
+        s0 = config.train.seed
+        axes.append([(SEED_KEY, str(s)) for s in range(s0, s0 + seeds)])
+    if not axes:
+        raise ConfigError("A sweep needs at least one --param or --seeds.")
+    return [dict(combo) for combo in itertools.product(*axes)]
+
+
+def point_name(point: dict[str, str]) -> str:
+    """Run directory name of a point, for example ``beta=0.001`` or ``beta=0.001,seed=1``."""
+    return ",".join(f"{k.rsplit('.', 1)[-1]}={v}" for k, v in point.items())

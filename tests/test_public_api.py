@@ -35,6 +35,7 @@ PUBLIC = {
         "BinningEstimator", "DiscreteEstimator", "ESTIMATORS", "Estimate", "GaussianEstimator",
         "KDEEstimator", "KINDS", "KSGEstimator", "LayerInformation", "MIEstimator", "MixedKNNEstimator",
         "NeuralEstimator", "VariationalBounds", "discrete_mi_bits", "entropy_bits",
+        "InferenceNetwork", "LinearGaussianTeacherStudent", "TeacherStudentBound",
         "gaussian_mi_bits", "kde_bounds_nats", "make_estimator", "mutual_information",
         "plugin_mi_bits",
     ],

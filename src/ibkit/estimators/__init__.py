@@ -10,6 +10,10 @@
 | ``discrete`` | :class:`DiscreteEstimator` | both integer | estimate (plug-in) |
 | ``neural`` | :class:`NeuralEstimator` | any | lower bound |
 | ``variational`` | :class:`VariationalBounds` | VIB model, y labels | upper/lower bound |
+| ``teacher-student`` | :class:`TeacherStudentBound` | a teacher's samples x (y unused) | upper bound |
+
+:class:`LinearGaussianTeacherStudent` is a teacher and student with closed-form I(X;Z), VIB bound
+and Jensen gap: the test case of the teacher-student bound.
 """
 
 from __future__ import annotations
@@ -27,7 +31,9 @@ from ibkit.estimators.exact import (
 )
 from ibkit.estimators.kde import KDEEstimator, kde_bounds_nats
 from ibkit.estimators.knn import KSGEstimator, MixedKNNEstimator
+from ibkit.estimators.linear_gaussian import LinearGaussianTeacherStudent
 from ibkit.estimators.neural import NeuralEstimator
+from ibkit.estimators.teacher_student import InferenceNetwork, TeacherStudentBound
 from ibkit.estimators.variational import VariationalBounds
 
 ESTIMATORS: dict[str, type[MIEstimator]] = {
@@ -39,6 +45,7 @@ ESTIMATORS: dict[str, type[MIEstimator]] = {
     "discrete": DiscreteEstimator,
     "neural": NeuralEstimator,
     "variational": VariationalBounds,
+    "teacher-student": TeacherStudentBound,
 }
 
 
@@ -71,12 +78,15 @@ __all__ = [
     "DiscreteEstimator",
     "Estimate",
     "GaussianEstimator",
+    "InferenceNetwork",
     "KDEEstimator",
     "KSGEstimator",
     "LayerInformation",
+    "LinearGaussianTeacherStudent",
     "MIEstimator",
     "MixedKNNEstimator",
     "NeuralEstimator",
+    "TeacherStudentBound",
     "VariationalBounds",
     "discrete_mi_bits",
     "entropy_bits",

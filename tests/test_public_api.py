@@ -25,7 +25,7 @@ PUBLIC = {
         "load_boolean_4bit", "load_cifar10", "load_dataset", "load_digits", "load_fashion_mnist",
         "load_mnist", "load_tishby_12bit", "locate", "random_shift", "read_cifar10_binary",
         "read_idx", "scale_pixels", "split_off", "train_val_test", "twelve_bit_task", "verify",
-        "with_random_labels",
+        "with_random_labels", "fit_latent_labeller", "teacher_dataset",
     ],
     "ibkit.engine": [
         "Callback", "Objective", "StepOutput", "TrainConfig", "Trainer", "TrainingInterrupted",
@@ -57,12 +57,12 @@ PUBLIC = {
     "ibkit.models": [
         "ACTIVATIONS", "Autoencoder", "DeterministicClassifier", "EVAL_MODES", "MLP",
         "VIBClassifier", "VIBOutput", "encoder_mlp", "lenet5_caffe", "make_activation",
-        "vgg16_cifar",
+        "vgg16_cifar", "VAE", "VAEOutput",
     ],
     "ibkit.objectives": [
         "BetaSchedule", "CrossEntropy", "FunctionObjective", "Objective", "ReconstructionBits",
         "StepOutput", "VIBLoss", "VIBObjective", "accuracy", "as_objective", "check_beta",
-        "cross_entropy", "error_pct", "label_entropy_bits", "vib_loss",
+        "cross_entropy", "error_pct", "label_entropy_bits", "vib_loss", "ELBOBits",
     ],
     "ibkit.plane": [
         "GradientStats", "IBCurve", "InformationPlane", "OUTPUT", "PlanePoint", "bsc_curve_bits",

@@ -119,6 +119,30 @@ class ReconstructionBits(Objective):
         return StepOutput(bits, None, {"recon_bits_per_dim": bits.detach()})
 
 
+class ELBOBits(Objective):
+    """The negative ELBO of a VAE in bits per dimension, with its KL term weighted by ``beta``:
+
+        L = (1 / (D ln 2)) * mean_x ( E_q[-ln p(x | z)] + beta * KL[q(z | x) || p(z)] )
+
+    (beta = 1: the ELBO's bound on -log2 p(x) per dimension; Kingma & Welling 2014). The model
+    returns, per example, ``rec_nats``, ``kl_nats`` and ``dims`` (:class:`ibkit.models.VAE`).
+    Labels are ignored. Reported per batch: ``nelbo_bits_per_dim`` (beta = 1),
+    ``rec_bits_per_dim`` and ``kl_bits`` (per example, not per dimension).
+    """
+
+    def __init__(self, beta: float = 1.0) -> None:
+        self.beta = check_beta(beta, "ELBOBits")
+
+    def __call__(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> StepOutput:
+        out = model(x)
+        rec, kl = out.rec_nats.mean(), out.kl_nats.mean()
+        per_dim = out.dims * LN2
+        loss = (rec + self.beta * kl) / per_dim
+        return StepOutput(loss, None, {"nelbo_bits_per_dim": ((rec + kl) / per_dim).detach(),
+                                       "rec_bits_per_dim": (rec / per_dim).detach(),
+                                       "kl_bits": (kl / LN2).detach()})
+
+
 def accuracy(scores: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Share of rows whose highest class score is the label, a 0-dim tensor.
 
@@ -240,6 +264,7 @@ class VIBObjective(Objective):
 __all__ = [
     "BetaSchedule",
     "CrossEntropy",
+    "ELBOBits",
     "FunctionObjective",
     "Objective",
     "ReconstructionBits",

@@ -21,8 +21,11 @@ from ibkit.data.synthetic import (
     load_tishby_12bit,
     twelve_bit_task,
 )
+from ibkit.data.teacher import fit_latent_labeller, teacher_dataset
 
 __all__ = [
+    "fit_latent_labeller",
+    "teacher_dataset",
     "BOOLEAN_RULES",
     "DATASETS",
     "Dataset",

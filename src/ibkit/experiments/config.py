@@ -9,6 +9,7 @@ from ibkit.engine import TrainConfig
 from ibkit.estimators.binning import STRATEGIES
 from ibkit.layers import PRIORS
 from ibkit.models import ACTIVATIONS, EVAL_MODES
+from ibkit.models.vae import ENCODERS, LIKELIHOODS
 
 
 @dataclass
@@ -36,6 +37,8 @@ class ModelConfig:
     ``vib``: encoder with the ``hidden`` widths, a Gaussian bottleneck of ``bottleneck_dim``
     (K), a linear decoder (Deep VIB). ``deterministic``: the same shape without noise or KL.
     The bottleneck fields are used by ``vib`` (``bottleneck_dim`` also by ``deterministic``).
+    ``vae``: a VAE with ``bottleneck_dim`` latents, the ``hidden`` widths, an ``encoder``
+    (``mlp`` or ``cnn``) and a decoder ``likelihood`` (see :class:`ibkit.models.VAE`).
     """
 
     name: str = "mlp"
@@ -47,6 +50,8 @@ class ModelConfig:
     train_samples: int = field(default=1, metadata={"min": 1})
     eval_samples: int = field(default=12, metadata={"min": 1})
     eval_mode: str = field(default="average", metadata={"choices": EVAL_MODES})
+    encoder: str = field(default="mlp", metadata={"choices": ENCODERS})
+    likelihood: str = field(default="bernoulli", metadata={"choices": LIKELIHOODS})
 
 
 @dataclass

@@ -2,6 +2,14 @@
 models and presets (see :mod:`ibkit.experiments.registry`). A new family is one new module
 and one line here."""
 
-from ibkit.experiments.families import autoencoder, classification, compression, demo, plane, vib
+from ibkit.experiments.families import (
+    autoencoder,
+    classification,
+    compression,
+    demo,
+    plane,
+    vae,
+    vib,
+)
 
-__all__ = ["autoencoder", "classification", "compression", "demo", "plane", "vib"]
+__all__ = ["autoencoder", "classification", "compression", "demo", "plane", "vae", "vib"]

@@ -1,0 +1,45 @@
+"""Figures of generative runs: a grid of images sampled from a VAE's prior."""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+
+
+def image_grid_figure(images: np.ndarray, title: str = "") -> Figure:
+    """A square grid of grey images ``(n, H, W)`` with values in [0, 1]."""
+    n = len(images)
+    side = max(1, math.ceil(math.sqrt(n)))
+    fig = Figure(figsize=(side * 0.7 + 0.4, side * 0.7 + 0.6), layout="constrained")
+    axes = fig.subplots(side, side, squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.set_axis_off()
+        if i < n:
+            ax.imshow(images[i], cmap="gray", vmin=0.0, vmax=1.0)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    return fig
+
+
+def render_samples(run_dir: str | Path) -> list[Path]:
+    """Draw ``figures/samples.png`` from a run's ``samples.csv`` (decoder means of z ~ N(0, I);
+    single-channel images only)."""
+    run_dir = Path(run_dir)
+    path = run_dir / "samples.csv"
+    if not path.is_file():
+        return []
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    shape = tuple(int(s) for s in rows[0]["shape"].split("x")) if rows else ()
+    if len(shape) != 3 or shape[0] != 1:
+        return []
+    images = np.array([[float(r[k]) for k in r if k != "shape"] for r in rows])
+    fig = image_grid_figure(images.reshape(len(rows), shape[1], shape[2]).clip(0, 1),
+                            "decoder means of z ~ N(0, I)")
+    out = run_dir / "figures" / "samples.png"
+    fig.savefig(out, dpi=100)
+    return [out]

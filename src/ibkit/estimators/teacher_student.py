@@ -129,6 +129,8 @@ class TeacherStudentBound(MIEstimator):
             ``full_covariance``).
         m: samples x' per z, combined by log-mean-exp (M = 1 is the paper's).
         steps, lr, batch_size: Adam training of the inference network on the x given.
+        warm_start: a later ``fit`` continues training the same network (and optimizer), as
+            scikit-learn's ``warm_start`` (for a bound tracked over a student's training).
         seed: seed of every draw (the global generator is left as it was).
     """
 
@@ -139,7 +141,7 @@ class TeacherStudentBound(MIEstimator):
                  inference: Callable[[torch.Tensor], Distribution] | None = None, m: int = 1,
                  steps: int = 1000, lr: float = 1e-2, batch_size: int = 256,
                  hidden: Sequence[int] = (128,), full_covariance: bool = False,
-                 seed: int = 0) -> None:
+                 warm_start: bool = False, seed: int = 0) -> None:
         self.teacher = teacher
         self.student = student
         self.inference = inference
@@ -149,6 +151,7 @@ class TeacherStudentBound(MIEstimator):
         self.batch_size = batch_size
         self.hidden = hidden
         self.full_covariance = full_covariance
+        self.warm_start = warm_start
         self.seed = seed
 
     def check_params(self) -> None:
@@ -184,16 +187,16 @@ class TeacherStudentBound(MIEstimator):
         """Train the inference network on teacher inputs ``x`` (no-op with a fixed one)."""
         self.check_params()
         x = self._inputs(x, x)[0]
+        self.history_bits_: list[float] = []
         if self.inference is not None:
-            self.inference_ = self.inference
-            self.history_bits_: list[float] = []
+            self.inference_: Callable[[torch.Tensor], Distribution] = self.inference
             return self
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
-            z_dim = self._z(x[:2])[0].shape[-1]
-            net = InferenceNetwork(z_dim, self.teacher.latent_dim, self.hidden,
-                                   self.full_covariance).to(x.dtype)
-            opt = torch.optim.Adam(net.parameters(), lr=self.lr)
+            if not (self.warm_start and hasattr(self, "network_")):
+                z_dim = self._z(x[:2])[0].shape[-1]
+                self._new_network(z_dim, x.dtype)
+            net, opt = self.network_, self.optimizer_
             self.history_bits_ = []
             for _ in range(self.steps):
                 batch = x[torch.randint(len(x), (min(self.batch_size, len(x)),))]
@@ -204,7 +207,23 @@ class TeacherStudentBound(MIEstimator):
                     p.grad = g
                 opt.step()
                 self.history_bits_.append(float(loss.detach()) / LN2)
-        self.inference_ = net
+        return self
+
+    def _new_network(self, z_dim: int, dtype: torch.dtype,
+                     device: torch.device | None = None) -> None:
+        self.network_ = InferenceNetwork(z_dim, self.teacher.latent_dim, self.hidden,
+                                         self.full_covariance).to(dtype=dtype, device=device)
+        self.optimizer_ = torch.optim.Adam(self.network_.parameters(), lr=self.lr)
+        self.inference_ = self.network_
+
+    def restore(self, network_state: dict, optimizer_state: dict) -> TeacherStudentBound:
+        """Rebuild the trained inference network and its optimizer from their ``state_dict``s
+        (a checkpoint); a later warm-started ``fit`` continues from them."""
+        first = next(v for k, v in network_state.items() if k.endswith("weight"))
+        with torch.random.fork_rng(devices=[]):  # the new layers' init draws nothing global
+            self._new_network(first.shape[1], first.dtype, first.device)
+        self.network_.load_state_dict(network_state)
+        self.optimizer_.load_state_dict(optimizer_state)
         return self
 
     def _estimate(self, x: torch.Tensor, y: torch.Tensor) -> Estimate:

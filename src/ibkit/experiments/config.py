@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ibkit.data import DATASETS
+from ibkit.data.teacher import MODES as TEACHER_MODES
 from ibkit.engine import TrainConfig
 from ibkit.estimators.binning import STRATEGIES
 from ibkit.layers import PRIORS
@@ -131,6 +132,29 @@ class CompressConfig:
 
 
 @dataclass
+class TeacherConfig:
+    """The teacher of the ``teacher-student`` recipe (Herwana & Kadian).
+
+    ``run_dir``: a finished VAE run to use; empty: train ``preset`` (for ``epochs``; 0 = the
+    preset's) in ``RUN_DIR/teacher`` (resumed or skipped when already there). ``mode``:
+    ``reconstruct`` (the paper's: images through the teacher, labels kept; the bound is an
+    approximation) or ``exact`` (z_v ~ N(0, I), x ~ p(x|z_v), labels of z_v; a true bound).
+    The bound: ``bound_m`` samples of x' per z, ``bound_steps`` more training steps of the
+    inference network each epoch, on the first ``bound_samples`` validation inputs, with a
+    full-covariance q if ``full_covariance``.
+    """
+
+    preset: str = "vae-mnist"
+    run_dir: str = ""
+    epochs: int = field(default=0, metadata={"min": 0})
+    mode: str = field(default="reconstruct", metadata={"choices": TEACHER_MODES})
+    bound_m: int = field(default=1, metadata={"min": 1})
+    bound_steps: int = field(default=200, metadata={"min": 0})
+    bound_samples: int = field(default=2000, metadata={"min": 2})
+    full_covariance: bool = True
+
+
+@dataclass
 class ExperimentConfig:
     """A whole experiment; ``preset`` names the preset it came from, ``recipes`` the pieces
     the run composes, in order (see :mod:`ibkit.experiments.registry`): a base recipe that
@@ -145,3 +169,4 @@ class ExperimentConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
     plane: PlaneConfig = field(default_factory=PlaneConfig)
     compress: CompressConfig = field(default_factory=CompressConfig)
+    teacher: TeacherConfig = field(default_factory=TeacherConfig)

@@ -98,8 +98,10 @@ def render_figures(run_dir: str | Path) -> list[Path]:
     learning_curves_figure(rows, title=run_dir.name).savefig(path, dpi=120)
     from ibkit.report.compress_figures import render_compression_figure
     from ibkit.report.plane_figures import render_plane_figures
+    from ibkit.report.teacher_figures import render_teacher_figures
     from ibkit.report.vae_figures import render_samples
     from ibkit.report.vib_figures import render_embedding
 
     return [path, *render_embedding(run_dir), *render_plane_figures(run_dir),
-            *render_compression_figure(run_dir), *render_samples(run_dir)]
+            *render_compression_figure(run_dir), *render_samples(run_dir),
+            *render_teacher_figures(run_dir)]

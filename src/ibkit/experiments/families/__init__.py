@@ -8,8 +8,9 @@ from ibkit.experiments.families import (
     compression,
     demo,
     plane,
+    teacher_student,
     vae,
     vib,
 )
 
-__all__ = ["autoencoder", "classification", "compression", "demo", "plane", "vae", "vib"]
+__all__ = ["autoencoder", "classification", "compression", "demo", "plane", "teacher_student", "vae", "vib"]

@@ -7,6 +7,7 @@ import pytest
 import torch
 from torch import nn
 
+from ibkit.callbacks import Callback
 from ibkit.data import Dataset, Split
 from ibkit.data.synthetic import twelve_bit_task
 from ibkit.engine import TrainConfig, Trainer
@@ -52,6 +53,52 @@ def test_gradient_stats_match_a_hand_computation(tmp_path) -> None:
     assert row["snr"] == pytest.approx(row["grad_mean_norm"] / row["grad_std_norm"])
     assert row["weight_norm"] == pytest.approx(float(ref[0].weight.detach().norm()), rel=1e-5)
     assert (tmp_path / "dynamics.csv").read_text().startswith("epoch,layer,grad_mean_norm")
+
+
+class _StopAt(Callback):
+    """Ask the trainer to stop (as Ctrl-C does) after batch 1 of epoch 2."""
+
+    def on_batch_end(self, trainer, batch, out):
+        if batch == 1 and len(trainer.history) == 1:
+            trainer._stop_requested = True
+
+
+def _stats_run(tmp_path, name, stop=False, resume=False, path=True):
+    from ibkit.engine import TrainingInterrupted
+
+    torch.manual_seed(0)
+    x, y = torch.randn(40, 3), torch.randint(0, 2, (40,))
+    data = Dataset("toy", Split(x, y), None, None, 2)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    model[2].bias.requires_grad_(False)
+    stats = GradientStats(tmp_path / name / "dynamics.csv" if path else None)
+    config = TrainConfig(epochs=3, batch_size=10, optimizer="sgd", lr=0.1, progress=False)
+    callbacks = [stats, _StopAt()] if stop else [stats]
+    trainer = Trainer(model, data, config, callbacks=callbacks, run_dir=tmp_path / name)
+    try:
+        trainer.fit(resume=resume)
+    except TrainingInterrupted:
+        pass
+    return stats
+
+
+def test_gradient_stats_resume_mid_epoch_to_the_same_rows(tmp_path) -> None:
+    full = _stats_run(tmp_path, "full")
+    _stats_run(tmp_path, "cut", stop=True)
+    resumed = _stats_run(tmp_path, "cut", resume=True)
+    assert resumed.rows == full.rows  # the stopped epoch's partial sums were restored
+    assert [r["epoch"] for r in full.rows] == [1, 1, 2, 2, 3, 3]
+    assert all(r["batches"] == 4 for r in full.rows)
+    assert (tmp_path / "cut" / "dynamics.csv").read_text() == \
+        (tmp_path / "full" / "dynamics.csv").read_text()
+    state = resumed.state_dict()
+    assert state["last_epoch"] == 3 and state["batches"] == 0
+
+
+def test_gradient_stats_without_a_file_keep_rows_in_memory(tmp_path) -> None:
+    stats = _stats_run(tmp_path, "mem", path=False)
+    assert len(stats.rows) == 6 and stats.path is None
+    assert not (tmp_path / "mem" / "dynamics.csv").exists()
 
 
 @pytest.mark.parametrize("flip", [0.05, 0.2])

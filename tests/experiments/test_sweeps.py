@@ -219,3 +219,10 @@ def test_killing_a_dask_worker_mid_run_ends_with_the_undisturbed_table(tmp_path)
                for d in (tmp_path / "killed").glob("beta=*")]
     assert len(resumed) == 2
     _same(_table(tmp_path / "killed" / "sweep.csv"), _table(tmp_path / "calm" / "sweep.csv"))
+
+
+def test_a_sweep_over_text_values_keeps_them_as_text(tmp_path):
+    rows = run_sweep("vib-digits", ["optimizer=adam,sgd"], tmp_path, ["train.epochs=1"])
+    assert [r["train.optimizer"] for r in rows] == ["adam", "sgd"]
+    summary = _table(tmp_path / "sweep_summary.csv")
+    assert [r["train.optimizer"] for r in summary] == ["adam", "sgd"]

@@ -80,3 +80,11 @@ def test_wrong_order_and_a_teacher_that_is_no_vae_are_named(teacher_dir, tmp_pat
         load_teacher(clf)
     with pytest.raises(ConfigError, match="must name a finished VAE run"):
         load_teacher(tmp_path / "nothing")
+
+
+def test_a_sweep_of_the_plane_preset_draws_every_trajectory(teacher_dir, tmp_path):
+    from ibkit.experiments.sweep import run_sweep
+
+    run_sweep("herwana-plane", ["optimizer=adam,sgd"], tmp_path, fast(teacher_dir))
+    assert (tmp_path / "teacher_planes.png").stat().st_size > 10_000
+    assert len(list(tmp_path.glob("optimizer=*/teacher_bounds.csv"))) == 2

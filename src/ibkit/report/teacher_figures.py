@@ -98,3 +98,40 @@ def render_teacher_figures(run_dir: str | Path) -> list[Path]:
         fig.savefig(run_dir / "figures" / name, dpi=120)
         out.append(run_dir / "figures" / name)
     return out
+
+
+def planes_figure(runs: list[tuple[str, list[dict[str, float]], list[dict[str, float]]]]) -> Figure:
+    """Information-plane trajectories of several teacher-student runs (Fig. 5): for each
+    ``(label, bounds rows, metrics rows)``, the minimum of both I(X;Z) bounds against the
+    validation I(Z;Y) lower bound, epoch by epoch, the first epoch marked by a circle."""
+    fig = Figure(figsize=(6.5, 4.5), layout="constrained")
+    ax = fig.add_subplot()
+    for i, (label, rows, metrics) in enumerate(runs):
+        izy = {m["epoch"]: m.get("val_izy_lower_bits", float("nan")) for m in metrics}
+        x = [r["min_bits"] for r in rows]
+        y = [izy.get(r["epoch"], float("nan")) for r in rows]
+        line, = ax.plot(x, y, "-", marker=".", color=f"C{i % 10}", label=label)
+        if x:
+            ax.plot(x[:1], y[:1], "o", mfc="none", color=line.get_color())
+    ax.set_xlabel("I(X;Z): min(teacher-student, direct) (bits)")
+    ax.set_ylabel("I(Z;Y) lower bound (bits)")
+    ax.set_title("information-plane trajectories (circle: epoch 1)", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False, fontsize=8)
+    return fig
+
+
+def render_teacher_sweep(sweep_dir: str | Path) -> list[Path]:
+    """``teacher_planes.png`` of a sweep whose points are teacher-student runs (nothing
+    otherwise): one trajectory per point."""
+    sweep_dir = Path(sweep_dir)
+    runs = []
+    for point in sorted(p for p in sweep_dir.iterdir() if (p / "teacher_bounds.csv").is_file()):
+        rows = _read(point / "teacher_bounds.csv")
+        if rows:
+            runs.append((point.name, rows, _read(point / "metrics.csv")))
+    if not runs:
+        return []
+    out = sweep_dir / "teacher_planes.png"
+    planes_figure(runs).savefig(out, dpi=120)
+    return [out]

@@ -135,13 +135,16 @@ def plot_embedding(mean: np.ndarray, std: np.ndarray, labels: np.ndarray, ax: Ax
 
 def render_sweep_figures(sweep_dir: str | Path) -> list[Path]:
     """Draw ``error_vs_beta.png`` and ``ib_tradeoff.png`` where beta was swept: from
-    ``sweep_summary.csv`` (error bars across seeds) when it exists, else ``sweep.csv``."""
+    ``sweep_summary.csv`` (error bars across seeds) when it exists, else ``sweep.csv``; and
+    ``teacher_planes.png`` where the points are teacher-student runs."""
+    from ibkit.report.teacher_figures import render_teacher_sweep
+
     sweep_dir = Path(sweep_dir)
+    out = render_teacher_sweep(sweep_dir)
     summary = sweep_dir / "sweep_summary.csv"
     rows = read_table(summary if summary.is_file() else sweep_dir / "sweep.csv")
     if not rows or "objective.beta" not in rows[0]:
-        return []
-    out = []
+        return out
     for name, draw in (("error_vs_beta.png", plot_error_vs_beta),
                        ("ib_tradeoff.png", plot_ib_tradeoff)):
         ax = draw(rows)

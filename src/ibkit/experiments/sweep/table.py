@@ -21,10 +21,21 @@ def collect(sweep_dir: Path, points: Sequence[dict[str, str]]) -> list[dict[str,
     for p in points:
         run_dir = Path(sweep_dir) / point_name(p)
         if point_status(run_dir) == "completed":
-            values = {k: int(v) if k == SEED_KEY else float(v) for k, v in p.items()}
+            values = {k: _value(k, v) for k, v in p.items()}
             rows.append({**values, "run": run_dir.name,
                          **read_final(run_dir)})
     return rows
+
+
+def _value(key: str, text: str) -> int | float | str:
+    """A point's value as its table cell: the seed an int, numbers floats, other text as is
+    (``optimizer=sgd``)."""
+    if key == SEED_KEY:
+        return int(text)
+    try:
+        return float(text)
+    except ValueError:
+        return text
 
 
 def _mean_std(values: list[float]) -> tuple[float, float]:

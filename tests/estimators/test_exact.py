@@ -1,0 +1,72 @@
+"""The closed-form and plug-in estimators of exact.py: every error message exactly, the edge
+of each check, and the numbers of rows of integers (mutants of estimators/exact.py)."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+import torch
+
+from ibkit._errors import ConfigError
+from ibkit.estimators import DiscreteEstimator, GaussianEstimator, discrete_mi_bits, gaussian_mi_bits
+
+
+def _exactly(text: str):
+    return pytest.raises(ConfigError, match="^" + re.escape(text) + "$")
+
+
+def test_gaussian_mi_bits_checks_its_arguments_exactly():
+    cov = np.eye(3)
+    with _exactly("The 'cov' parameter of gaussian_mi_bits must be a square (d, d) matrix with "
+                  "0 < dim_x < d. Got 'shape (3, 3), dim_x=3' instead."):
+        gaussian_mi_bits(cov, 3)  # dim_x = d leaves no y
+    with _exactly("The 'cov' parameter of gaussian_mi_bits must be a square (d, d) matrix with "
+                  "0 < dim_x < d. Got 'shape (3, 3), dim_x=0' instead."):
+        gaussian_mi_bits(cov, 0)
+    with _exactly("The 'cov' parameter of gaussian_mi_bits must be a square (d, d) matrix with "
+                  "0 < dim_x < d. Got 'shape (2, 3), dim_x=1' instead."):
+        gaussian_mi_bits(np.ones((2, 3)), 1)
+    # integer input works (converted to float64), and the value is the closed form
+    assert gaussian_mi_bits(np.array([[2, 1], [1, 2]]), 1) == pytest.approx(
+        -0.5 * np.log2(1 - 0.25))
+
+
+def test_discrete_mi_bits_checks_its_table_exactly():
+    for bad, shape in ((np.array([[0.5, -0.1], [0.3, 0.3]]), "(2, 2)"), (np.zeros((2, 2)), "(2, 2)"),
+                       (np.ones(3), "(3,)")):
+        with _exactly("The 'table' parameter of discrete_mi_bits must be a non-negative 2-D "
+                      f"table with mass > 0. Got 'shape {shape}' instead."):
+            discrete_mi_bits(bad)
+    # counts of ints give the same bits as probabilities
+    assert discrete_mi_bits(np.array([[3, 1], [1, 3]])) == pytest.approx(
+        discrete_mi_bits(np.array([[0.375, 0.125], [0.125, 0.375]])))
+
+
+def test_gaussian_estimator_needs_more_samples_than_dimensions():
+    est = GaussianEstimator()
+    with _exactly("The 'x' parameter of GaussianEstimator must be more samples than dimensions "
+                  "(4). Got 4 instead."):
+        est.estimate(np.random.default_rng(0).normal(size=(4, 2)), np.ones((4, 2)))
+    out = est.estimate(np.random.default_rng(0).normal(size=(50, 1)),
+                       np.random.default_rng(1).normal(size=(50, 1)))
+    assert out.method == "gaussian" and out.kind == "estimate" and out.stderr_bits is None
+
+
+def test_discrete_estimator_rejects_non_integers_and_counts_rows_as_symbols():
+    est = DiscreteEstimator()
+    with _exactly("The 'x' parameter of DiscreteEstimator must be integer values. "
+                  "Got 'non-integer values' instead."):
+        est.estimate(np.array([0.5, 1.0, 2.0]), np.array([0, 1, 1]))
+    with _exactly("The 'y' parameter of DiscreteEstimator must be integer values. "
+                  "Got 'non-integer values' instead."):
+        est.estimate(np.array([0, 1, 2]), np.array([[0.5, 1.0], [1.0, 1.0], [0.0, 2.0]]))
+    # y given as rows of integers: four distinct rows, one per x, so I = H(X) = 2 bits
+    x = torch.tensor([0, 1, 2, 3])
+    rows = torch.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    out = est.estimate(x, rows)
+    assert out.value_bits == pytest.approx(2.0) and out.method == "discrete"
+    # a row equal to another counts as the same symbol: 3 rows of which two agree
+    assert est.estimate(torch.tensor([0, 0, 1]), torch.tensor([[1.0, 2.0], [1.0, 2.0], [3.0, 4.0]])
+                        ).value_bits == pytest.approx(discrete_mi_bits(np.array([[2, 0], [0, 1]])))

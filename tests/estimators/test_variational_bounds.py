@@ -28,10 +28,18 @@ def test_bounds_match_the_model_terms():
     assert model.training  # the estimator restores the mode it found
 
 
-def test_bad_quantity():
+def test_bad_quantity_and_the_defaults():
     model = VIBClassifier(5, (8,), 3, 4)
-    with pytest.raises(ValueError, match="'quantity' parameter"):
+    with pytest.raises(ValueError, match=r"^The 'quantity' parameter of VariationalBounds must be "
+                                         r"one of \('I\(Z;X\)', 'I\(Z;Y\)'\)\. "
+                                         r"Got 'I\(X;Y\)' instead\.$"):
         VariationalBounds(model, "I(X;Y)").estimate(torch.randn(10, 5), torch.zeros(10).long())
+    default = VariationalBounds(model)
+    assert default.get_params() == {"model": model, "quantity": "I(Z;X)", "n_samples": 12,
+                                    "batch_size": 1000}
+    est = default.estimate(torch.randn(10, 5), torch.zeros(10).long())
+    assert est.kind == "upper_bound" and est.method == "variational-izx"
+    assert est.details == {"n_samples": 12}
 
 
 def test_izy_bound_is_label_entropy_minus_mean_cross_entropy_in_bits_exactly():

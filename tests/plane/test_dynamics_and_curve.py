@@ -56,24 +56,37 @@ def test_gradient_stats_match_a_hand_computation(tmp_path) -> None:
 
 
 class _StopAt(Callback):
-    """Ask the trainer to stop (as Ctrl-C does) after batch 1 of epoch 2."""
+    """Ask the trainer to stop (as Ctrl-C does) after batch 1 of epoch ``epoch``."""
+
+    def __init__(self, epoch: int = 2) -> None:
+        self.epoch = epoch
 
     def on_batch_end(self, trainer, batch, out):
-        if batch == 1 and len(trainer.history) == 1:
+        if batch == 1 and len(trainer.history) == self.epoch - 1:
             trainer._stop_requested = True
 
 
-def _stats_run(tmp_path, name, stop=False, resume=False, path=True):
+class _WithUnusedLayer(nn.Module):
+    """3 -> 4 -> 2 with tanh, and a layer that forward never uses (its weight gets no .grad)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.first, self.unused, self.out = nn.Linear(3, 4), nn.Linear(4, 4), nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.out(torch.tanh(self.first(x)))
+
+
+def _stats_run(tmp_path, name, stop=0, resume=False, path=True):
     from ibkit.engine import TrainingInterrupted
 
     torch.manual_seed(0)
     x, y = torch.randn(40, 3), torch.randint(0, 2, (40,))
     data = Dataset("toy", Split(x, y), None, None, 2)
-    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
-    model[2].bias.requires_grad_(False)
+    model = _WithUnusedLayer()
     stats = GradientStats(tmp_path / name / "dynamics.csv" if path else None)
     config = TrainConfig(epochs=3, batch_size=10, optimizer="sgd", lr=0.1, progress=False)
-    callbacks = [stats, _StopAt()] if stop else [stats]
+    callbacks = [stats, _StopAt(stop)] if stop else [stats]
     trainer = Trainer(model, data, config, callbacks=callbacks, run_dir=tmp_path / name)
     try:
         trainer.fit(resume=resume)
@@ -84,12 +97,16 @@ def _stats_run(tmp_path, name, stop=False, resume=False, path=True):
 
 def test_gradient_stats_resume_mid_epoch_to_the_same_rows(tmp_path) -> None:
     full = _stats_run(tmp_path, "full")
-    _stats_run(tmp_path, "cut", stop=True)
-    resumed = _stats_run(tmp_path, "cut", resume=True)
-    assert resumed.rows == full.rows  # the stopped epoch's partial sums were restored
-    assert [r["epoch"] for r in full.rows] == [1, 1, 2, 2, 3, 3]
+    for epoch in (1, 2):  # stopped before any row was written, and after one epoch's rows
+        _stats_run(tmp_path, f"cut{epoch}", stop=epoch)
+        resumed = _stats_run(tmp_path, f"cut{epoch}", resume=True)
+        assert resumed.rows == full.rows  # the stopped epoch's partial sums were restored
+    assert [r["epoch"] for r in full.rows] == [1, 1, 1, 2, 2, 2, 3, 3, 3]
+    frozen = [r for r in full.rows if r["layer"] == "unused"]
+    assert len(frozen) == 3
+    assert all(r["grad_mean_norm"] == 0.0 and r["grad_std_norm"] == 0.0 for r in frozen)
     assert all(r["batches"] == 4 for r in full.rows)
-    assert (tmp_path / "cut" / "dynamics.csv").read_text() == \
+    assert (tmp_path / "cut2" / "dynamics.csv").read_text() == \
         (tmp_path / "full" / "dynamics.csv").read_text()
     state = resumed.state_dict()
     assert state["last_epoch"] == 3 and state["batches"] == 0
@@ -97,7 +114,7 @@ def test_gradient_stats_resume_mid_epoch_to_the_same_rows(tmp_path) -> None:
 
 def test_gradient_stats_without_a_file_keep_rows_in_memory(tmp_path) -> None:
     stats = _stats_run(tmp_path, "mem", path=False)
-    assert len(stats.rows) == 6 and stats.path is None
+    assert len(stats.rows) == 9 and stats.path is None
     assert not (tmp_path / "mem" / "dynamics.csv").exists()
 
 
@@ -135,6 +152,31 @@ def test_ib_curve_counts_its_iterations_and_stops_at_max_iter() -> None:
     assert capped.iterations.tolist() == [5, 5]
     free = ib_curve(p, betas=np.array([1.0, 10.0]))
     assert np.all((free.iterations >= 1) & (free.iterations < 2000))
+
+
+def test_ib_curve_of_one_input_or_one_label_is_zero_and_counts_work_as_probabilities() -> None:
+    for joint in (np.array([[0.3, 0.7]]), np.array([[0.4], [0.6]])):
+        curve = ib_curve(joint, betas=np.array([1.0, 10.0]))
+        np.testing.assert_allclose(curve.I_TY_bits, 0.0, atol=1e-9)
+        assert curve.I_XY_bits == pytest.approx(0.0, abs=1e-12)
+    counts = ib_curve(np.array([[9, 1], [1, 9]]), betas=np.array([0.5, 50.0]))
+    probs = ib_curve(np.array([[0.45, 0.05], [0.05, 0.45]]), betas=np.array([0.5, 50.0]))
+    np.testing.assert_allclose(counts.I_TY_bits, probs.I_TY_bits, atol=1e-12)
+
+
+def test_a_split_step_keeps_each_row_a_distribution_and_halves_a_cluster() -> None:
+    from ibkit.plane.optimal import _split_clusters
+
+    q = torch.tensor([[1.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], dtype=torch.float64)
+    p_x = torch.full((3,), 1 / 3, dtype=torch.float64)
+    p_y_x = torch.tensor([[0.9, 0.1], [0.8, 0.2], [0.1, 0.9]], dtype=torch.float64)
+    out = _split_clusters(q.clone(), p_x, p_y_x, 1e-2, torch.Generator().manual_seed(0))
+    torch.testing.assert_close(out.sum(1), torch.ones(3, dtype=torch.float64))
+    # cluster 0 (two inputs) gave about half of each input to the empty column 2
+    assert torch.all((out[:2, 2] > 0.49) & (out[:2, 2] < 0.51))
+    assert torch.all((out[:2, 0] > 0.49) & (out[:2, 0] < 0.51))
+    # cluster 1 holds one input and cannot split: it keeps (nearly) all of it
+    assert out[2, 1] > 0.98 and out[2, 2] == 0.0
 
 
 def test_joint_from_labels_keeps_classes_that_no_sample_has() -> None:

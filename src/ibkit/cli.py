@@ -120,7 +120,8 @@ def sweep_cmd(preset: str, params: tuple[str, ...], seeds: int | None,
 
     Writes SWEEP_DIR/<point>/ (a run directory each), sweep.csv (one row per run),
     sweep_summary.csv (mean, std and count over seeds) and, for a beta sweep,
-    error_vs_beta.png and ib_tradeoff.png (Alemi et al. Fig. 1) with error bars.
+    error_vs_beta.png and ib_tradeoff.png (Alemi et al. Fig. 1) with error bars; for
+    teacher-student presets, teacher_planes.png (one trajectory per point).
     """
     from ibkit.experiments.sweep import make_backend, run_sweep
 

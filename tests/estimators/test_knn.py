@@ -85,3 +85,17 @@ def test_mixed_knn_in_the_plane_gives_only_i_ty():
     assert point.estimator == "knn-mixed" and math.isnan(point.I_XT_bits)
     assert point.I_XT_kind == "estimate" and point.I_TY_kind == "estimate"
     assert point.I_TY_bits == pytest.approx(MixedKNNEstimator().estimate(t, labels).value_bits)
+
+
+def test_mixed_knn_reports_its_parameters_and_skips_classes_of_one():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((401, 1))
+    labels = (x[:, 0] > 0).astype(int)
+    labels[0] = 2  # a class of one sample has no neighbour: it is left out
+    est = MixedKNNEstimator().estimate(x, labels)
+    assert est.method == "knn-mixed" and est.details == MixedKNNEstimator().get_params()
+    kept = MixedKNNEstimator().estimate(x[1:], labels[1:])
+    assert est.value_bits == pytest.approx(kept.value_bits, abs=0.02)
+    assert 0 < est.stderr_bits < 0.05  # the naive standard error over 400 kept samples
+    small = MixedKNNEstimator(k=3).estimate(x[:12], np.array([0, 0, 1, 1] * 3))
+    assert math.isfinite(small.value_bits)  # classes of 6: k = 3 neighbours each

@@ -40,6 +40,7 @@ def test_bad_quantity_and_the_defaults():
     est = default.estimate(torch.randn(10, 5), torch.zeros(10).long())
     assert est.kind == "upper_bound" and est.method == "variational-izx"
     assert est.details == {"n_samples": 12}
+    assert default.works_in_plane() is False  # it needs the VIB model, not a layer's values
 
 
 def test_izy_bound_is_label_entropy_minus_mean_cross_entropy_in_bits_exactly():

@@ -75,3 +75,27 @@ def test_dropout_p_must_lie_strictly_between_0_and_1(p):
     with _exactly(ValueError, f"The 'p' parameter of GaussianDropoutBottleneck must be in "
                               f"(0, 1). Got {p!r} instead."):
         GaussianDropoutBottleneck(p)
+
+
+def test_alpha_penalty_and_kl_in_closed_form():
+    gate = InformationGate(2, threshold=1.0, init_log_sigma2=-2.0)
+    with torch.no_grad():
+        gate.mu.copy_(torch.tensor([1.0, math.exp(0.5 * -1.0)]))  # mu^2 = 1 and e^-1
+    log_alpha = gate.log_alpha().detach()
+    torch.testing.assert_close(log_alpha, torch.tensor([2.0, 1.0]), atol=1e-6, rtol=0)
+    # the mask keeps log alpha >= threshold: 1.0 sits exactly on it and is kept
+    assert gate.mask().tolist() == [1.0, 1.0]
+    penalty = math.log1p(math.exp(2.0)) + math.log1p(math.exp(1.0))
+    assert float(gate.penalty_nats().detach()) == pytest.approx(penalty, rel=1e-6)
+    assert float(gate.kl_bits().detach()) == pytest.approx(0.5 * penalty / math.log(2), rel=1e-6)
+
+
+def test_evaluation_multiplies_by_the_gate_on_dense_and_convolutional_inputs():
+    gate = InformationGate(3).eval()
+    with torch.no_grad():
+        gate.mu.copy_(torch.tensor([2.0, -1.0, 0.5]))
+        dense = gate(torch.ones(2, 3))
+        conv = gate(torch.ones(2, 3, 4, 5))
+    torch.testing.assert_close(dense, torch.tensor([[2.0, -1.0, 0.5]] * 2))
+    torch.testing.assert_close(conv[:, :, 1, 2], torch.tensor([[2.0, -1.0, 0.5]] * 2))
+    assert conv.shape == (2, 3, 4, 5) and torch.equal(conv[0, 1], torch.full((4, 5), -1.0))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
@@ -14,3 +17,15 @@ def _figure(ax: Axes) -> Figure:
     if not isinstance(fig, Figure):
         raise TypeError(f"The axes {ax!r} belong to no figure.")
     return fig
+
+
+def read_table(path: str | Path) -> list[dict[str, float | str]]:
+    """Read a CSV, converting numeric cells to floats."""
+    def cell(v: str) -> float | str:
+        try:
+            return float(v)
+        except ValueError:
+            return v
+
+    with open(path, newline="") as f:
+        return [{k: cell(v) for k, v in r.items()} for r in csv.DictReader(f)]

@@ -3,26 +3,15 @@ and ``metrics.csv``."""
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
+from typing import Any
 
 from matplotlib.figure import Figure
 
-
-def _read(path: Path) -> list[dict[str, float]]:
-    with open(path, newline="") as f:
-        return [{k: float(v) for k, v in r.items() if _number(v)} for r in csv.DictReader(f)]
+from ibkit.report._axes import read_table as _read
 
 
-def _number(v: str) -> bool:
-    try:
-        float(v)
-    except ValueError:
-        return False
-    return True
-
-
-def bounds_figure(rows: list[dict[str, float]]) -> Figure:
+def bounds_figure(rows: list[dict[str, Any]]) -> Figure:
     """I(X;Z) per epoch: the teacher-student bound (with its standard error), the direct VIB
     bound, KDE (upper) and binning of the student's means (Fig. 4)."""
     fig = Figure(figsize=(6, 4), layout="constrained")
@@ -45,7 +34,7 @@ def bounds_figure(rows: list[dict[str, float]]) -> Figure:
     return fig
 
 
-def plane_figure(rows: list[dict[str, float]], metrics: list[dict[str, float]]) -> Figure:
+def plane_figure(rows: list[dict[str, Any]], metrics: list[dict[str, Any]]) -> Figure:
     """The information plane: the minimum of both bounds against the I(Z;Y) lower bound of the
     validation split, coloured by epoch (Fig. 5)."""
     fig = Figure(figsize=(5.5, 4), layout="constrained")
@@ -63,7 +52,7 @@ def plane_figure(rows: list[dict[str, float]], metrics: list[dict[str, float]]) 
     return fig
 
 
-def dynamics_figure(rows: list[dict[str, float]]) -> Figure:
+def dynamics_figure(rows: list[dict[str, Any]]) -> Figure:
     """Mean log-determinant of the encoder covariance and the KL term's gradient norm per
     epoch (Figs. 6-7)."""
     fig = Figure(figsize=(8, 3.2), layout="constrained")
@@ -100,7 +89,7 @@ def render_teacher_figures(run_dir: str | Path) -> list[Path]:
     return out
 
 
-def planes_figure(runs: list[tuple[str, list[dict[str, float]], list[dict[str, float]]]]) -> Figure:
+def planes_figure(runs: list[tuple[str, list[dict[str, Any]], list[dict[str, Any]]]]) -> Figure:
     """Information-plane trajectories of several teacher-student runs (Fig. 5): for each
     ``(label, bounds rows, metrics rows)``, the minimum of both I(X;Z) bounds against the
     validation I(Z;Y) lower bound, epoch by epoch, the first epoch marked by a circle."""

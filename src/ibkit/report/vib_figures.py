@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
@@ -13,23 +12,11 @@ from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from matplotlib.patches import Ellipse
 
-from ibkit.report._axes import _figure
+from ibkit.report._axes import _figure, read_table
 
 
 def _axes(ax: Axes | None, size: tuple[float, float] = (5, 4)) -> Axes:
     return Figure(figsize=size, layout="constrained").add_subplot() if ax is None else ax
-
-
-def read_table(path: str | Path) -> list[dict[str, float | str]]:
-    """Read a CSV, converting numeric cells to floats."""
-    def cell(v: str) -> float | str:
-        try:
-            return float(v)
-        except ValueError:
-            return v
-
-    with open(path, newline="") as f:
-        return [{k: cell(v) for k, v in r.items()} for r in csv.DictReader(f)]
 
 
 def _stat(row: dict, metric: str) -> tuple[float, float]:

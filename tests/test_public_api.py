@@ -25,7 +25,7 @@ PUBLIC = {
         "load_boolean_4bit", "load_cifar10", "load_dataset", "load_digits", "load_fashion_mnist",
         "load_mnist", "load_tishby_12bit", "locate", "random_shift", "read_cifar10_binary",
         "read_idx", "scale_pixels", "split_off", "train_val_test", "twelve_bit_task", "verify",
-        "with_random_labels", "fit_latent_labeller", "teacher_dataset",
+        "with_random_labels", "fit_latent_labeller", "teacher_dataset", "binarized", "subset",
     ],
     "ibkit.engine": [
         "Callback", "Objective", "StepOutput", "TrainConfig", "Trainer", "TrainingInterrupted",
@@ -43,12 +43,13 @@ PUBLIC = {
         "DataConfig", "Expected", "ExperimentConfig", "ModelConfig", "PRESETS", "Preset", "RECIPES",
         "Recipe", "RunContext", "RunDirectory", "build_model", "families", "get_preset",
         "register_model", "register_presets", "register_recipe", "resolve_config", "run",
+        "SWEEP_PRESETS", "SweepPreset", "register_sweep_presets",
     ],
     "ibkit.experiments.sweep": [
         "BACKENDS", "DaskBackend", "LocalBackend", "PointTask", "SEED_KEY", "SlurmBackend",
         "SweepBackend", "SweepProgress", "collect", "execute", "make_backend", "parse_values",
         "point_name", "point_status", "resolve_key", "run_point", "run_sweep", "summarize",
-        "sweep_points",
+        "sweep_points", "base_preset",
     ],
     "ibkit.layers": [
         "BottleneckOutput", "GaussianDropoutBottleneck", "InformationGate", "PRIORS",
@@ -57,12 +58,16 @@ PUBLIC = {
     "ibkit.models": [
         "ACTIVATIONS", "Autoencoder", "DeterministicClassifier", "EVAL_MODES", "MLP",
         "VIBClassifier", "VIBOutput", "encoder_mlp", "lenet5_caffe", "make_activation",
-        "vgg16_cifar", "VAE", "VAEOutput",
+        "vgg16_cifar", "VAE", "VAEOutput", "BOTTLENECKS", "PIXEL_LIKELIHOODS", "HybridVAE",
+        "HybridVAEOutput", "MaskedConv2d", "PixelCNN", "causal_mask", "diagonal_gaussian",
+        "discretized_logistic_nll_nats", "make_encoder", "pixel_nll_nats",
+        "standard_normal_kl_nats",
     ],
     "ibkit.objectives": [
         "BetaSchedule", "CrossEntropy", "FunctionObjective", "Objective", "ReconstructionBits",
         "StepOutput", "VIBLoss", "VIBObjective", "accuracy", "as_objective", "check_beta",
         "cross_entropy", "error_pct", "label_entropy_bits", "vib_loss", "ELBOBits",
+        "HybridELBOBits",
     ],
     "ibkit.plane": [
         "GradientStats", "IBCurve", "InformationPlane", "OUTPUT", "PlanePoint", "bsc_curve_bits",
@@ -75,7 +80,8 @@ PUBLIC = {
         "plot_embedding", "plot_error_vs_beta", "plot_ib_tradeoff", "plot_metric",
         "plot_partitions", "plot_plane", "plot_units_kept", "read_metrics", "read_summary",
         "read_table", "render_compression_figure", "render_embedding", "render_figures",
-        "render_plane_figures", "render_sweep_figures",
+        "render_plane_figures", "render_sweep_figures", "compare_tradeoffs", "plot_elbo_vs_kl",
+        "render_hybrid_sweep", "samples_grid_figure",
     ],
 }
 

@@ -35,7 +35,7 @@ def _check_field(cfg: Any, f: dataclasses.Field, value: Any) -> None:
             f"The '{name}' parameter of {_owner(cfg)} must be finite. Got {value!r} instead."
         )
     for key, ok, word in (("min", lambda v, b: v >= b, ">="), ("max", lambda v, b: v <= b, "<="),
-                          ("gt", lambda v, b: v > b, ">")):
+                          ("gt", lambda v, b: v > b, ">"), ("lt", lambda v, b: v < b, "<")):
         if key in meta:
             items = value if isinstance(value, tuple) else (value,)
             if not all(ok(v, meta[key]) for v in items):

@@ -44,12 +44,16 @@ def main() -> None:
 
 @main.command("list")
 def list_presets() -> None:
-    """List the presets, one line each, with their expected results."""
+    """List the presets, one line each, with their expected results, then the sweep presets
+    (run with ``ibkit sweep NAME``)."""
     from ibkit.experiments import PRESETS
+    from ibkit.experiments.registry import SWEEP_PRESETS
 
     for p in PRESETS.values():
         expected = "; ".join(e.describe() for e in p.expected) or "no stated result"
         click.echo(f"{p.name:<24} {p.description}\n{'':<24} expected: {expected}")
+    for s in SWEEP_PRESETS.values():
+        click.echo(f"{s.name:<24} (sweep of {s.preset}, {len(s.points)} points) {s.description}")
 
 
 @main.command("run")
@@ -116,19 +120,25 @@ def sweep_cmd(preset: str, params: tuple[str, ...], seeds: int | None,
               workers: int | None, threads: int, address: str | None, partition: str | None,
               time_min: int, mem_gb: float | None) -> None:
     """Run PRESET once per parameter value (and seed); finished points are skipped, so
-    re-running resumes.
+    re-running resumes. PRESET may be a sweep preset (``ibkit list`` shows them), which
+    brings its own points, e.g. gd-vae-sweep (seed 004's Fig. 2).
 
     Writes SWEEP_DIR/<point>/ (a run directory each), sweep.csv (one row per run),
     sweep_summary.csv (mean, std and count over seeds) and, for a beta sweep,
     error_vs_beta.png and ib_tradeoff.png (Alemi et al. Fig. 1) with error bars; for
-    teacher-student presets, teacher_planes.png (one trajectory per point).
+    teacher-student presets, teacher_planes.png (one trajectory per point); for hybrid
+    VAE-PixelCNN presets, elbo_vs_kl.png, samples_grid.png and tradeoff.json (the verdict:
+    does Gaussian dropout reach a better test ELBO than the variational layer at equal KL?).
     """
     from ibkit.experiments.sweep import make_backend, run_sweep
 
     if address is not None and backend != "dask":
         raise IbkitError("--address is for --backend dask only.")
-    if not params and seeds is None:
-        raise IbkitError("A sweep needs at least one --param or --seeds.")
+    from ibkit.experiments.registry import SWEEP_PRESETS
+
+    if not params and seeds is None and preset not in SWEEP_PRESETS:
+        raise IbkitError("A sweep needs at least one --param or --seeds (or a sweep preset: "
+                         f"{', '.join(sorted(SWEEP_PRESETS))}).")
     n = workers or (2 if backend == "dask" else 1)
     chosen = make_backend(backend, n, address, partition=partition, time_min=time_min,
                           mem_gb=mem_gb, parallel=workers, threads=threads)

@@ -143,6 +143,42 @@ class ELBOBits(Objective):
                                        "kl_bits": (kl / LN2).detach()})
 
 
+class HybridELBOBits(Objective):
+    """The hybrid VAE-PixelCNN's objective (seed 004, section 3), negated, in bits per dimension:
+
+        L = (1 / (D ln 2)) * mean_x ( E_q[-ln p(x | z)] + KL[q(z | x) || N(0, I)]
+                                      + beta * sum_j KL(p(v_j | x_<j, z) || N(0, I))
+                                      + aux_weight * E_q[-ln p_aux(x | z)] ),
+
+    i.e. -ELBO (equation 6) for the dropout layer or no bottleneck, -L_VBL for the variational
+    layer (its per-pixel KL, zero for the others), plus the auxiliary decoder's term of Lucas &
+    Verbeek (2018) where the model has one (:class:`ibkit.models.HybridVAE`). Reported per
+    batch: ``nelbo_bits_per_dim`` (-ELBO, without penalty or auxiliary term),
+    ``rec_bits_per_dim``, ``vae_kl_bits_per_dim`` (the use of the latents),
+    ``bottleneck_kl_bits_per_pixel`` and, with an auxiliary decoder, ``aux_nll_bits_per_dim``.
+    """
+
+    def __init__(self, beta: float = 0.0, aux_weight: float = 0.0) -> None:
+        self.beta = check_beta(beta, "HybridELBOBits")
+        self.aux_weight = check_beta(aux_weight, "HybridELBOBits (aux_weight)")
+
+    def __call__(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> StepOutput:
+        out = model(x)
+        rec, kl = out.rec_nats.mean(), out.kl_nats.mean()
+        bkl = out.bottleneck_kl_nats.mean()
+        per_dim, pixels = out.dims * LN2, out.v.shape[-1] * out.v.shape[-2]
+        loss = rec + kl + self.beta * bkl
+        metrics = {"nelbo_bits_per_dim": ((rec + kl) / per_dim).detach(),
+                   "rec_bits_per_dim": (rec / per_dim).detach(),
+                   "vae_kl_bits_per_dim": (kl / per_dim).detach(),
+                   "bottleneck_kl_bits_per_pixel": (bkl / (pixels * LN2)).detach()}
+        if out.aux_rec_nats is not None:
+            aux = out.aux_rec_nats.mean()
+            loss = loss + self.aux_weight * aux
+            metrics["aux_nll_bits_per_dim"] = (aux / per_dim).detach()
+        return StepOutput(loss / per_dim, None, metrics)
+
+
 def accuracy(scores: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Share of rows whose highest class score is the label, a 0-dim tensor.
 
@@ -265,6 +301,7 @@ __all__ = [
     "BetaSchedule",
     "CrossEntropy",
     "ELBOBits",
+    "HybridELBOBits",
     "FunctionObjective",
     "Objective",
     "ReconstructionBits",

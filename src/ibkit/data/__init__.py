@@ -11,7 +11,7 @@ from ibkit.data.cifar import load_cifar10, read_cifar10_binary
 from ibkit.data.digits import load_digits
 from ibkit.data.mnist import load_fashion_mnist, load_mnist, read_idx
 from ibkit.data.registry import DATASETS, load_dataset
-from ibkit.data.splits import split_off, train_val_test, with_random_labels
+from ibkit.data.splits import binarized, split_off, subset, train_val_test, with_random_labels
 from ibkit.data.synthetic import (
     BOOLEAN_RULES,
     all_bit_patterns,
@@ -24,6 +24,7 @@ from ibkit.data.synthetic import (
 from ibkit.data.teacher import fit_latent_labeller, teacher_dataset
 
 __all__ = [
+    "binarized",
     "fit_latent_labeller",
     "teacher_dataset",
     "BOOLEAN_RULES",
@@ -49,6 +50,7 @@ __all__ = [
     "read_idx",
     "scale_pixels",
     "split_off",
+    "subset",
     "train_val_test",
     "twelve_bit_task",
     "verify",

@@ -9,7 +9,7 @@ from ibkit.data._types import Dataset
 from ibkit.data.cifar import load_cifar10
 from ibkit.data.digits import load_digits
 from ibkit.data.mnist import load_fashion_mnist, load_mnist
-from ibkit.data.splits import with_random_labels
+from ibkit.data.splits import binarized, subset, with_random_labels
 from ibkit.data.synthetic import load_boolean_4bit, load_tishby_12bit
 
 DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10", "tishby-12bit", "boolean-4bit")
@@ -21,6 +21,9 @@ def load_dataset(
     scale: str = "unit",
     seed: int = 0,
     random_labels: bool = False,
+    binarize: bool = False,
+    train_size: int = 0,
+    eval_size: int = 0,
 ) -> Dataset:
     """Load data set ``name`` (one of :data:`DATASETS`) with its seeded splits.
 
@@ -30,6 +33,9 @@ def load_dataset(
         scale: pixel scaling of image sets, ``"unit"`` or ``"symmetric"``.
         seed: seed of the splits (and of generated tasks).
         random_labels: replace labels by a seeded permutation (zero information).
+        binarize: a static, seeded Bernoulli draw of the pixels (:func:`binarized`).
+        train_size, eval_size: keep a seeded subset of the training / the validation and
+            test splits (0 = all; :func:`subset`).
     """
     if name == "digits":
         data = load_digits(scale=scale, seed=seed)
@@ -45,4 +51,6 @@ def load_dataset(
         data = load_boolean_4bit(seed=seed)
     else:
         raise param_error("data.name", "the data config", f"one of {DATASETS}", name)
+    data = subset(data, train_size, eval_size, seed)
+    data = binarized(data, seed) if binarize else data
     return with_random_labels(data, seed) if random_labels else data

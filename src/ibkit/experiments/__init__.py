@@ -8,15 +8,18 @@ from ibkit.experiments.config import DataConfig, ExperimentConfig, ModelConfig
 from ibkit.experiments.registry import (
     PRESETS,
     RECIPES,
+    SWEEP_PRESETS,
     Expected,
     Preset,
     Recipe,
     RunContext,
+    SweepPreset,
     build_model,
     get_preset,
     register_model,
     register_presets,
     register_recipe,
+    register_sweep_presets,
 )
 from ibkit.experiments.rundir import RunDirectory
 from ibkit.experiments.runner import resolve_config, run
@@ -24,6 +27,9 @@ from ibkit.experiments.runner import resolve_config, run
 __all__ = [
     "PRESETS",
     "RECIPES",
+    "SWEEP_PRESETS",
+    "SweepPreset",
+    "register_sweep_presets",
     "DataConfig",
     "ExperimentConfig",
     "Expected",

@@ -9,7 +9,7 @@ from ibkit.data.teacher import MODES as TEACHER_MODES
 from ibkit.engine import TrainConfig
 from ibkit.estimators.binning import STRATEGIES
 from ibkit.layers import PRIORS
-from ibkit.models import ACTIVATIONS, EVAL_MODES
+from ibkit.models import ACTIVATIONS, BOTTLENECKS, EVAL_MODES, PIXEL_LIKELIHOODS
 from ibkit.models.vae import ENCODERS, LIKELIHOODS
 
 
@@ -18,7 +18,10 @@ class DataConfig:
     """Which data set and how to prepare it.
 
     ``data_dir`` is searched first for files (``--data-dir``); ``split_seed`` fixes the
-    train/validation/test split independently of the training seed.
+    train/validation/test split independently of the training seed, and the subsets and the
+    binarisation below. ``binarize``: a static Bernoulli draw of the pixels (values in [0, 1]);
+    ``train_size`` / ``eval_size``: keep a seeded subset of the training / validation and
+    test splits (0 = all).
     """
 
     name: str = field(default="digits", metadata={"choices": DATASETS})
@@ -26,6 +29,9 @@ class DataConfig:
     random_labels: bool = False
     split_seed: int = field(default=0, metadata={"min": 0})
     data_dir: str | None = None
+    binarize: bool = False
+    train_size: int = field(default=0, metadata={"min": 0})
+    eval_size: int = field(default=0, metadata={"min": 0})
 
 
 @dataclass
@@ -155,6 +161,35 @@ class TeacherConfig:
 
 
 @dataclass
+class HybridConfig:
+    """The hybrid VAE-PixelCNN of the ``hybrid-vae`` recipe (seed 004; see
+    :class:`ibkit.models.HybridVAE`; the VAE encoder is ``model``'s: ``hidden``, ``encoder``,
+    ``bottleneck_dim`` latents).
+
+    ``bottleneck`` on the PixelCNN's output v: ``none``, ``dropout`` (rate ``dropout_p``) or
+    ``variational`` (its KL weighed by ``vb_beta``, the paper's beta in L_VBL). ``aux_weight`` > 0 adds the auxiliary
+    non-autoregressive decoder with that weight (Lucas & Verbeek 2018). The PixelCNN has
+    ``layers`` masked layers of ``channels``; v_j has ``v_dim`` values, u_j ``u_channels``; the
+    mixing MLP ``mix_hidden`` units. ``likelihood``: ``bernoulli`` (binarised images) or
+    ``logistic`` (8-bit grey). After training: the bottleneck's information on the first
+    ``info_samples`` test images, and ``samples`` images drawn pixel by pixel.
+    """
+
+    bottleneck: str = field(default="dropout", metadata={"choices": BOTTLENECKS})
+    dropout_p: float = field(default=0.2, metadata={"gt": 0.0, "lt": 1.0})
+    vb_beta: float = field(default=0.05, metadata={"min": 0.0})
+    aux_weight: float = field(default=0.0, metadata={"min": 0.0})
+    v_dim: int = field(default=4, metadata={"min": 1})
+    layers: int = field(default=3, metadata={"min": 1})
+    channels: int = field(default=32, metadata={"min": 1})
+    u_channels: int = field(default=16, metadata={"min": 1})
+    mix_hidden: int = field(default=64, metadata={"min": 1})
+    likelihood: str = field(default="bernoulli", metadata={"choices": PIXEL_LIKELIHOODS})
+    info_samples: int = field(default=1000, metadata={"min": 2})
+    samples: int = field(default=16, metadata={"min": 0})
+
+
+@dataclass
 class ExperimentConfig:
     """A whole experiment; ``preset`` names the preset it came from, ``recipes`` the pieces
     the run composes, in order (see :mod:`ibkit.experiments.registry`): a base recipe that
@@ -170,3 +205,4 @@ class ExperimentConfig:
     plane: PlaneConfig = field(default_factory=PlaneConfig)
     compress: CompressConfig = field(default_factory=CompressConfig)
     teacher: TeacherConfig = field(default_factory=TeacherConfig)
+    hybrid: HybridConfig = field(default_factory=HybridConfig)

@@ -61,6 +61,19 @@ class Preset:
     expected: tuple[Expected, ...] = ()
 
 
+@dataclass(frozen=True)
+class SweepPreset:
+    """A named sweep (``ibkit sweep NAME``): the preset every point runs and its points, each a
+    dict of dotted config keys to value texts. Points need not share keys, so one sweep can
+    compare model variants (a bottleneck type with its own strength parameter, baselines
+    without one); a point with ``train.seed`` is a further seed of the point without it."""
+
+    name: str
+    preset: str
+    description: str
+    points: tuple[dict[str, str], ...]
+
+
 @dataclass
 class RunContext:
     """What the recipes of one run build up, in order, and the runner hands to the trainer.
@@ -103,6 +116,7 @@ class Recipe:
 
 
 PRESETS: dict[str, Preset] = {}
+SWEEP_PRESETS: dict[str, SweepPreset] = {}
 RECIPES: dict[str, Recipe] = {}
 MODEL_BUILDERS: dict[str, Callable[[ExperimentConfig, Dataset], nn.Module]] = {}
 
@@ -119,6 +133,16 @@ def register_presets(*presets: Preset) -> None:
         if p.name in PRESETS:
             raise ValueError(f"Preset {p.name!r} is registered twice.")
         PRESETS[p.name] = p
+
+
+def register_sweep_presets(*sweeps: SweepPreset) -> None:
+    """Add named sweeps (their names must be new, and not those of presets)."""
+    for s in sweeps:
+        if s.name in SWEEP_PRESETS or s.name in PRESETS:
+            raise ValueError(f"Sweep preset {s.name!r} is registered twice.")
+        if not s.points:
+            raise ValueError(f"Sweep preset {s.name!r} has no points.")
+        SWEEP_PRESETS[s.name] = s
 
 
 def register_model(name: str, builder: Callable[[ExperimentConfig, Dataset], nn.Module]) -> None:

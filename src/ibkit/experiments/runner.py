@@ -120,7 +120,8 @@ def run(
     recipes = get_recipes(config)
     d = config.data
     ctx = RunContext(config, load_dataset(d.name, d.data_dir, d.scale, d.split_seed,
-                                          d.random_labels), rd.path, resume)
+                                          d.random_labels, d.binarize, d.train_size,
+                                          d.eval_size), rd.path, resume)
     seed_everything(config.train.seed)
     for recipe in recipes:
         recipe.setup(ctx)

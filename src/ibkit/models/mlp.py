@@ -7,7 +7,8 @@ from collections.abc import Sequence
 
 from torch import nn
 
-ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
+ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid,
+                                          "elu": nn.ELU}
 
 
 def make_activation(name: str) -> nn.Module:

@@ -58,6 +58,32 @@ def _cnn(shape: Sequence[int], width: int, activation: str) -> nn.Sequential:
     return nn.Sequential(body, nn.Linear(flat, width), make_activation(activation))
 
 
+def make_encoder(input_shape: Sequence[int], hidden: Sequence[int], encoder: str,
+                 activation: str) -> nn.Module:
+    """The trunk of q(z | x): an MLP with the ``hidden`` widths, or a 3-layer CNN (images
+    ``(C, H, W)`` only) ending in one linear layer of width ``hidden[-1]``."""
+    if encoder not in ENCODERS or (encoder == "cnn" and len(input_shape) != 3):
+        raise param_error("encoder", "VAE", "mlp, or cnn for (C, H, W) images",
+                          (encoder, tuple(input_shape)))
+    if encoder == "cnn":
+        return _cnn(input_shape, hidden[-1], activation)
+    return encoder_mlp(int(torch.tensor(tuple(input_shape)).prod()), hidden, activation)
+
+
+def diagonal_gaussian(params: torch.Tensor) -> Independent:
+    """N(mean, diag(std^2)) from a ``(..., 2k)`` head output split into mean and log std
+    (clamped to [-10, 5]), one event of k per row."""
+    mean, log_std = params.chunk(2, dim=-1)
+    return Independent(Normal(mean, log_std.clamp(-10, 5).exp()), 1)
+
+
+def standard_normal_kl_nats(q: Independent) -> torch.Tensor:
+    """KL[q || N(0, I)] per row in nats, closed form:
+    1/2 * sum_k (mu_k^2 + sigma_k^2 - 1 - ln sigma_k^2)."""
+    mean, var = q.mean, q.variance
+    return 0.5 * (var + mean**2 - 1 - var.log()).sum(-1)
+
+
 class VAE(nn.Module):
     """A VAE with an MLP or a 3-layer CNN encoder and an MLP decoder.
 
@@ -85,14 +111,10 @@ class VAE(nn.Module):
                               (latent_dim, tuple(hidden)))
         if likelihood not in LIKELIHOODS:
             raise param_error("likelihood", "VAE", f"one of {LIKELIHOODS}", likelihood)
-        if encoder not in ENCODERS or (encoder == "cnn" and len(input_shape) != 3):
-            raise param_error("encoder", "VAE", "mlp, or cnn for (C, H, W) images",
-                              (encoder, tuple(input_shape)))
         self.input_shape = tuple(input_shape)
         self.dims = int(torch.tensor(self.input_shape).prod())
         self.latent_dim, self.likelihood = latent_dim, likelihood
-        self.encoder = (_cnn(self.input_shape, hidden[-1], activation) if encoder == "cnn"
-                        else encoder_mlp(self.dims, hidden, activation))
+        self.encoder = make_encoder(self.input_shape, hidden, encoder, activation)
         self.posterior = nn.Linear(hidden[-1], 2 * latent_dim)
         layers: list[nn.Module] = []
         width = latent_dim
@@ -104,8 +126,7 @@ class VAE(nn.Module):
 
     def encode(self, x: torch.Tensor) -> Independent:
         """q(z_v | x), one event of ``latent_dim`` per example."""
-        mean, log_std = self.posterior(self.encoder(x)).chunk(2, dim=-1)
-        return Independent(Normal(mean, log_std.clamp(-10, 5).exp()), 1)
+        return diagonal_gaussian(self.posterior(self.encoder(x)))
 
     def decode(self, z: torch.Tensor) -> Distribution:
         """p(x | z_v), one event of ``input_shape`` per row of ``z``."""
@@ -124,6 +145,4 @@ class VAE(nn.Module):
         q = self.encode(x)
         z = q.rsample()
         rec = -self.decode(z).log_prob(x.reshape(len(x), *self.input_shape))
-        mean, var = q.mean, q.variance
-        kl = 0.5 * (var + mean**2 - 1 - var.log()).sum(-1)
-        return VAEOutput(z, rec, kl, self.dims)
+        return VAEOutput(z, rec, standard_normal_kl_nats(q), self.dims)

@@ -8,6 +8,12 @@ from ibkit.report.figures import (
     read_metrics,
     render_figures,
 )
+from ibkit.report.hybrid_figures import (
+    compare_tradeoffs,
+    plot_elbo_vs_kl,
+    render_hybrid_sweep,
+    samples_grid_figure,
+)
 from ibkit.report.plane_figures import (
     plane_figure,
     plot_dynamics,
@@ -26,6 +32,10 @@ from ibkit.report.vib_figures import (
 )
 
 __all__ = [
+    "compare_tradeoffs",
+    "plot_elbo_vs_kl",
+    "render_hybrid_sweep",
+    "samples_grid_figure",
     "plot_units_kept",
     "render_compression_figure",
     "plane_figure",

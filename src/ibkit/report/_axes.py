@@ -19,6 +19,14 @@ def _figure(ax: Axes) -> Figure:
     return fig
 
 
+def _stat(row: dict, metric: str) -> tuple[float, float]:
+    """(mean, standard deviation) of ``metric`` in a summary row (``METRIC_mean``,
+    ``METRIC_std``), or (value, 0) in a row of one run."""
+    if f"{metric}_mean" in row:
+        return float(row[f"{metric}_mean"]), float(row[f"{metric}_std"])
+    return float(row[metric]), 0.0
+
+
 def read_table(path: str | Path) -> list[dict[str, float | str]]:
     """Read a CSV, converting numeric cells to floats."""
     def cell(v: str) -> float | str:

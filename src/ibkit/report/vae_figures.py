@@ -26,8 +26,9 @@ def image_grid_figure(images: np.ndarray, title: str = "") -> Figure:
 
 
 def render_samples(run_dir: str | Path) -> list[Path]:
-    """Draw ``figures/samples.png`` from a run's ``samples.csv`` (decoder means of z ~ N(0, I);
-    single-channel images only)."""
+    """Draw ``figures/samples.png`` from a run's ``samples.csv`` (by default decoder means of
+    z ~ N(0, I); its ``source`` column, where present, says what the images are; single-channel
+    images only)."""
     run_dir = Path(run_dir)
     path = run_dir / "samples.csv"
     if not path.is_file():
@@ -37,9 +38,9 @@ def render_samples(run_dir: str | Path) -> list[Path]:
     shape = tuple(int(s) for s in rows[0]["shape"].split("x")) if rows else ()
     if len(shape) != 3 or shape[0] != 1:
         return []
-    images = np.array([[float(r[k]) for k in r if k != "shape"] for r in rows])
+    images = np.array([[float(r[k]) for k in r if k not in ("shape", "source")] for r in rows])
     fig = image_grid_figure(images.reshape(len(rows), shape[1], shape[2]).clip(0, 1),
-                            "decoder means of z ~ N(0, I)")
+                            rows[0].get("source") or "decoder means of z ~ N(0, I)")
     out = run_dir / "figures" / "samples.png"
     fig.savefig(out, dpi=100)
     return [out]

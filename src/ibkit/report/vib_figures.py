@@ -12,19 +12,11 @@ from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from matplotlib.patches import Ellipse
 
-from ibkit.report._axes import _figure, read_table
+from ibkit.report._axes import _figure, _stat, read_table
 
 
 def _axes(ax: Axes | None, size: tuple[float, float] = (5, 4)) -> Axes:
     return Figure(figsize=size, layout="constrained").add_subplot() if ax is None else ax
-
-
-def _stat(row: dict, metric: str) -> tuple[float, float]:
-    """(mean, standard deviation) of ``metric`` in a summary row (``METRIC_mean``,
-    ``METRIC_std``), or (value, 0) in a row of one run."""
-    if f"{metric}_mean" in row:
-        return float(row[f"{metric}_mean"]), float(row[f"{metric}_std"])
-    return float(row[metric]), 0.0
 
 
 def _has(row: dict, metric: str) -> bool:
@@ -123,11 +115,13 @@ def plot_embedding(mean: np.ndarray, std: np.ndarray, labels: np.ndarray, ax: Ax
 def render_sweep_figures(sweep_dir: str | Path) -> list[Path]:
     """Draw ``error_vs_beta.png`` and ``ib_tradeoff.png`` where beta was swept: from
     ``sweep_summary.csv`` (error bars across seeds) when it exists, else ``sweep.csv``; and
-    ``teacher_planes.png`` where the points are teacher-student runs."""
+    ``teacher_planes.png`` where the points are teacher-student runs; ``elbo_vs_kl.png``,
+    ``samples_grid.png`` and ``tradeoff.json`` where they are hybrid VAE-PixelCNN runs."""
+    from ibkit.report.hybrid_figures import render_hybrid_sweep
     from ibkit.report.teacher_figures import render_teacher_sweep
 
     sweep_dir = Path(sweep_dir)
-    out = render_teacher_sweep(sweep_dir)
+    out = [*render_teacher_sweep(sweep_dir), *render_hybrid_sweep(sweep_dir)]
     summary = sweep_dir / "sweep_summary.csv"
     rows = read_table(summary if summary.is_file() else sweep_dir / "sweep.csv")
     if not rows or "objective.beta" not in rows[0]:

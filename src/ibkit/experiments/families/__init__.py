@@ -7,10 +7,12 @@ from ibkit.experiments.families import (
     classification,
     compression,
     demo,
+    hybrid_vae,
     plane,
     teacher_student,
     vae,
     vib,
 )
 
-__all__ = ["autoencoder", "classification", "compression", "demo", "plane", "teacher_student", "vae", "vib"]
+__all__ = ["autoencoder", "classification", "compression", "demo", "hybrid_vae", "plane",
+           "teacher_student", "vae", "vib"]

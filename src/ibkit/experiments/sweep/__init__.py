@@ -14,7 +14,14 @@ from ibkit.experiments.sweep.backends import (
     execute,
     make_backend,
 )
-from ibkit.experiments.sweep.grid import SEED_KEY, parse_values, point_name, resolve_key, sweep_points
+from ibkit.experiments.sweep.grid import (
+    SEED_KEY,
+    base_preset,
+    parse_values,
+    point_name,
+    resolve_key,
+    sweep_points,
+)
 from ibkit.experiments.sweep.point import PointTask, point_status, run_point
 from ibkit.experiments.sweep.progress import SweepProgress
 from ibkit.experiments.sweep.runner import run_sweep
@@ -36,6 +43,7 @@ __all__ = [
     "point_name",
     "point_status",
     "resolve_key",
+    "base_preset",
     "run_point",
     "run_sweep",
     "summarize",

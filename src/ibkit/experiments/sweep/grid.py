@@ -17,6 +17,7 @@ import numpy as np
 
 from ibkit._config import keys
 from ibkit._errors import ConfigError
+from ibkit.experiments.registry import SWEEP_PRESETS
 from ibkit.experiments.runner import resolve_config
 
 _RANGE = re.compile(r"^(logspace|linspace)\(([^,]+),([^,]+),([^,]+)\)$")
@@ -57,17 +58,29 @@ def resolve_key(name: str, config: Any) -> str:
     return matches[0]
 
 
+def base_preset(name: str) -> str:
+    """The preset a sweep named ``name`` runs: the named sweep's (``SweepPreset``), else
+    ``name`` itself."""
+    return SWEEP_PRESETS[name].preset if name in SWEEP_PRESETS else name
+
+
 def sweep_points(preset: str, params: Sequence[str], seeds: int | None = None,
                  overrides: Sequence[str] = ()) -> list[dict[str, str]]:
     """The Cartesian product of ``KEY=VALUES`` params, as dicts of dotted key to value text.
+
+    ``preset`` may name a sweep preset: its points come first, then the product with any
+    ``params`` and seeds.
 
     Args:
         seeds: when given, each point is run with this many seeds: ``train.seed`` takes the
             values s0, s0 + 1, ..., where s0 is the preset's seed (after ``overrides``), so
             that the first seed's run is the single-seed run.
     """
-    config = resolve_config(preset, list(overrides))
-    axes = []
+    named = SWEEP_PRESETS.get(preset)
+    config = resolve_config(base_preset(preset), list(overrides))
+    axes: list[list[tuple[str, str] | dict[str, str]]] = []
+    if named is not None:
+        axes.append([{resolve_key(k, config): v for k, v in p.items()} for p in named.points])
     for p in params:
         if "=" not in p:
             raise ConfigError(f"A --param must look like key=values. Got {p!r} instead.")
@@ -77,14 +90,25 @@ def sweep_points(preset: str, params: Sequence[str], seeds: int | None = None,
     if seeds is not None:
         if seeds < 1:
             raise ConfigError(f"The 'seeds' parameter must be >= 1. Got {seeds} instead.")
-        if any(axis[0][0] == SEED_KEY for axis in axes):
+        if any(SEED_KEY in _keys(entry) for axis in axes for entry in axis):
             raise ConfigError("Give the seeds either as --seeds or as --param train.seed=..., "
                               "not both.")
         s0 = config.train.seed
         axes.append([(SEED_KEY, str(s)) for s in range(s0, s0 + seeds)])
     if not axes:
         raise ConfigError("A sweep needs at least one --param or --seeds.")
-    return [dict(combo) for combo in itertools.product(*axes)]
+    return [_merge(combo) for combo in itertools.product(*axes)]
+
+
+def _keys(entry: tuple[str, str] | dict[str, str]) -> list[str]:
+    return list(entry) if isinstance(entry, dict) else [entry[0]]
+
+
+def _merge(combo: Sequence[tuple[str, str] | dict[str, str]]) -> dict[str, str]:
+    point: dict[str, str] = {}
+    for entry in combo:
+        point.update(entry if isinstance(entry, dict) else dict([entry]))
+    return point
 
 
 def point_name(point: dict[str, str]) -> str:

@@ -9,7 +9,7 @@ from ibkit._errors import ConfigError, IbkitError
 from ibkit._io import write_rows_csv
 from ibkit.experiments.runner import resolve_config
 from ibkit.experiments.sweep.backends import LocalBackend, SweepBackend, execute
-from ibkit.experiments.sweep.grid import point_name, sweep_points
+from ibkit.experiments.sweep.grid import base_preset, point_name, sweep_points
 from ibkit.experiments.sweep.point import PointTask, point_status
 from ibkit.experiments.sweep.progress import SweepProgress
 from ibkit.experiments.sweep.table import collect, summarize
@@ -34,7 +34,7 @@ def run_sweep(
     ``ib_tradeoff.png`` (with error bars across seeds).
 
     Args:
-        preset: the preset every point runs.
+        preset: the preset every point runs, or a sweep preset (its preset and points).
         params: ``KEY=VALUES`` axes (see :func:`~ibkit.experiments.sweep.parse_values`).
         sweep_dir: the folder of the points' run directories (shared by all workers).
         overrides: ``KEY=VALUE`` applied at every point.
@@ -55,6 +55,7 @@ def run_sweep(
         raise ConfigError(f"The '--threads' option must be >= 1. Got {threads} instead.")
     backend = backend or LocalBackend(workers)
     points = sweep_points(preset, params, seeds, overrides)
+    preset = base_preset(preset)
     for point in points:  # fail early on a bad value, before anything runs
         resolve_config(preset, [*overrides, *(f"{k}={v}" for k, v in point.items())])
     sweep_dir = Path(sweep_dir).resolve()  # workers elsewhere need the full path
@@ -65,7 +66,8 @@ def run_sweep(
     errors = execute(backend, tasks, sweep_dir, SweepProgress(len(tasks))) if tasks else []
     rows = collect(sweep_dir, points)
     write_rows_csv(sweep_dir / "sweep.csv", rows)
-    write_rows_csv(sweep_dir / "sweep_summary.csv", summarize(rows, list(points[0])))
+    axes = list(dict.fromkeys(k for p in points for k in p))
+    write_rows_csv(sweep_dir / "sweep_summary.csv", summarize(rows, axes))
     from ibkit.report import render_sweep_figures
 
     render_sweep_figures(sweep_dir)

@@ -46,8 +46,9 @@ def _mean_std(values: list[float]) -> tuple[float, float]:
 
 
 def summarize(rows: Sequence[dict[str, Any]], axes: Sequence[str]) -> list[dict[str, Any]]:
-    """Per point (the ``axes`` other than ``train.seed``): ``count`` and ``METRIC_mean``,
-    ``METRIC_std`` of every numeric metric, in the order the points first appear.
+    """Per point (the ``axes`` other than ``train.seed``; a point without an axis has it
+    blank): ``count`` and ``METRIC_mean``, ``METRIC_std`` of every numeric metric, in the
+    order the points first appear.
 
     Example:
         >>> rows = [{"objective.beta": 1.0, "train.seed": s, "test_error_pct": e}
@@ -59,7 +60,7 @@ def summarize(rows: Sequence[dict[str, Any]], axes: Sequence[str]) -> list[dict[
     group_keys = [a for a in axes if a != SEED_KEY]
     groups: dict[tuple, list[dict[str, Any]]] = {}
     for r in rows:
-        groups.setdefault(tuple(r[k] for k in group_keys), []).append(r)
+        groups.setdefault(tuple(r.get(k, "") for k in group_keys), []).append(r)
     out = []
     for key, members in groups.items():
         entry: dict[str, Any] = {**dict(zip(group_keys, key, strict=True)), "count": len(members)}

@@ -51,6 +51,11 @@ PUBLIC = {
         "point_name", "point_status", "resolve_key", "run_point", "run_sweep", "summarize",
         "sweep_points", "base_preset",
     ],
+    "ibkit.robustness": [
+        "LOSSES", "MODES", "NORMS", "AttackConfig", "Predictive", "RobustnessResult",
+        "attack_loss", "carlini_wagner_l2", "check_attack", "evaluate_robustness", "fgsm",
+        "foolbox_pgd_linf", "pgd", "sanity_checks", "square_linf",
+    ],
     "ibkit.layers": [
         "BottleneckOutput", "GaussianDropoutBottleneck", "InformationGate", "PRIORS",
         "VariationalBottleneck",
@@ -61,13 +66,13 @@ PUBLIC = {
         "vgg16_cifar", "VAE", "VAEOutput", "BOTTLENECKS", "PIXEL_LIKELIHOODS", "HybridVAE",
         "HybridVAEOutput", "MaskedConv2d", "PixelCNN", "causal_mask", "diagonal_gaussian",
         "discretized_logistic_nll_nats", "make_encoder", "pixel_nll_nats",
-        "standard_normal_kl_nats",
+        "standard_normal_kl_nats", "CEBClassifier",
     ],
     "ibkit.objectives": [
         "BetaSchedule", "CrossEntropy", "FunctionObjective", "Objective", "ReconstructionBits",
         "StepOutput", "VIBLoss", "VIBObjective", "accuracy", "as_objective", "check_beta",
         "cross_entropy", "error_pct", "label_entropy_bits", "vib_loss", "ELBOBits",
-        "HybridELBOBits",
+        "HybridELBOBits", "CEBObjective",
     ],
     "ibkit.plane": [
         "GradientStats", "IBCurve", "InformationPlane", "OUTPUT", "PlanePoint", "bsc_curve_bits",
@@ -81,7 +86,8 @@ PUBLIC = {
         "plot_partitions", "plot_plane", "plot_units_kept", "read_metrics", "read_summary",
         "read_table", "render_compression_figure", "render_embedding", "render_figures",
         "render_plane_figures", "render_sweep_figures", "compare_tradeoffs", "plot_elbo_vs_kl",
-        "render_hybrid_sweep", "samples_grid_figure",
+        "render_hybrid_sweep", "samples_grid_figure", "render_robustness_figures",
+        "robustness_figure",
     ],
 }
 

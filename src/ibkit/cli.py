@@ -166,5 +166,56 @@ def report_cmd(run_dir: str) -> None:
         click.echo(format_summary(read_summary(run_dir)))
 
 
+@main.command("robustness")
+@click.argument("preset")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="The evaluation's folder (default robustness/PRESET); trained models go to "
+                   "OUT/models/<group>/ and are reused when finished.")
+@click.option("--seeds", type=click.IntRange(min=1), default=None,
+              help="Models per beta (default: the preset's).")
+@click.option("--images", type=click.IntRange(min=1), default=None,
+              help="Test images attacked (default: the preset's; Deep VIB used the first 1,000).")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a config value of every trained model (repeatable).")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Models trained at once.")
+@_friendly
+def robustness_cmd(preset: str, out_dir: str | None, seeds: int | None, images: int | None,
+                   overrides: tuple[str, ...], workers: int) -> None:
+    """Attack the models of robustness PRESET (robustness-digits, robustness-mnist): FGSM,
+    PGD (single draw, EOT, transfer from the mean), Square, Carlini-Wagner L2.
+
+    Writes OUT/robustness.csv, norms.csv, checks.csv (the sanity checks that expose gradient
+    obfuscation), summary.json and robustness.png; one cached evaluation per model in
+    OUT/evals/, so a rerun resumes.
+    """
+    from ibkit.experiments.families.robustness import run_robustness
+
+    out = out_dir or f"robustness/{preset}"
+    summary = run_robustness(preset, out, seeds, images, list(overrides), workers)
+    click.echo(f"{len(summary['models'])} model(s) attacked in "
+               f"{summary['attack_seconds_total']:.0f} s; tables and robustness.png in {out}/")
+    for line in summary["failed_checks"]:
+        click.echo(f"check failed: {line}")
+
+
+@main.command("attack")
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("--images", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="First test images attacked.")
+@_friendly
+def attack_cmd(run_dir: str, images: int) -> None:
+    """Attack the classifier of one finished RUN_DIR with the default attacks; writes
+    RUN_DIR/robustness.json and prints the sanity checks."""
+    from pathlib import Path
+
+    from ibkit.experiments.families.robustness import evaluate_run
+
+    result = evaluate_run(Path(run_dir), images, None, Path(run_dir) / "robustness.json")
+    for name, check in result["checks"].items():
+        click.echo(f"{'ok    ' if check['passed'] else 'FAILED'} {name}: {check['detail']}")
+    click.echo(f"wrote {Path(run_dir) / 'robustness.json'}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

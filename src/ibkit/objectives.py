@@ -297,8 +297,34 @@ class VIBObjective(Objective):
         return StepOutput(parts.loss_bits, out.log_probs, metrics)
 
 
+class CEBObjective(VIBObjective):
+    """The Conditional Entropy Bottleneck (Fischer 2020) for :class:`ibkit.models.CEBClassifier`,
+    in bits:
+
+        J = E_eps[-log2 c(y|z)] + beta * E_x KL[e(z|x) || b(z|y)] / ln 2,
+
+    the KL (closed form) being E_e[ln e(z|x) - ln b(z|y)], an upper bound on I(X;Z|Y).
+    Reported: ``class_loss_bits``, ``residual_bits`` (that bound), ``izy_lower_bits``
+    (H(Y) - class loss) and ``beta``.
+    """
+
+    def __call__(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> StepOutput:
+        """One batch: forward, J in bits, the residual information and the I(Z;Y) bound."""
+        out = model(x)
+        b = out.bottleneck
+        ceb: Any = model
+        residual = ceb.backward_kl_nats(b.mean, b.std, y)
+        parts = vib_loss(out.logits, y, residual, self.beta, self.label_entropy)
+        metrics = {"class_loss_bits": parts.class_loss_bits.detach(),
+                   "residual_bits": parts.kl_bits.detach(),
+                   "izy_lower_bits": parts.izy_lower_bits.detach(),
+                   "beta": self._beta_metric}
+        return StepOutput(parts.loss_bits, out.log_probs, metrics)
+
+
 __all__ = [
     "BetaSchedule",
+    "CEBObjective",
     "CrossEntropy",
     "ELBOBits",
     "HybridELBOBits",

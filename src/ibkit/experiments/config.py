@@ -167,8 +167,9 @@ class HybridConfig:
     ``bottleneck_dim`` latents).
 
     ``bottleneck`` on the PixelCNN's output v: ``none``, ``dropout`` (rate ``dropout_p``) or
-    ``variational`` (its KL weighed by ``vb_beta``, the paper's beta in L_VBL). ``aux_weight`` > 0 adds the auxiliary
-    non-autoregressive decoder with that weight (Lucas & Verbeek 2018). The PixelCNN has
+    ``variational`` (its KL weighed by ``vb_beta``, the paper's beta in L_VBL).
+    ``aux_weight`` > 0 adds the auxiliary non-autoregressive decoder with that weight
+    (Lucas & Verbeek 2018). The PixelCNN has
     ``layers`` masked layers of ``channels``; v_j has ``v_dim`` values, u_j ``u_channels``; the
     mixing MLP ``mix_hidden`` units. ``likelihood``: ``bernoulli`` (binarised images) or
     ``logistic`` (8-bit grey). After training: the bottleneck's information on the first

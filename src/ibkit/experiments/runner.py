@@ -141,3 +141,28 @@ def run(
         recipe.finish(ctx)
     render_figures(rd.path)
     return write_summary(rd, preset, trainer, "completed", ctx.metrics, ctx.sections)
+
+
+def load_run(run_dir: str | Path, load_data: bool = True) -> tuple[ExperimentConfig, Any, Any]:
+    """``(config, model, data)`` of a finished run directory: its ``config.yaml``, the model it
+    saved (``checkpoints/model.pt``, read with ``weights_only=True``) in evaluation mode, and
+    its data set (its splits and scaling; the data set is read either way to size the model,
+    and ``load_data=False`` returns None in its place).
+
+    Raises:
+        ConfigError: the directory holds no finished run.
+    """
+    from ibkit._io import load_torch
+    from ibkit.experiments.registry import build_model
+
+    rd = RunDirectory(run_dir)
+    if not rd.is_run() or not (rd.checkpoints / "model.pt").is_file():
+        raise ConfigError(f"The run directory '{run_dir}' holds no finished run (config.yaml "
+                          "and checkpoints/model.pt are needed).")
+    config = rd.read_config()
+    d = config.data
+    data = load_dataset(d.name, d.data_dir, d.scale, d.split_seed, d.random_labels, d.binarize,
+                        d.train_size, d.eval_size)
+    model = build_model(config, data)
+    model.load_state_dict(load_torch(rd.checkpoints / "model.pt"))
+    return config, model.eval(), data if load_data else None

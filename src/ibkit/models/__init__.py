@@ -19,6 +19,7 @@ from ibkit.models.vae import (
 )
 from ibkit.models.vib import (
     EVAL_MODES,
+    CEBClassifier,
     DeterministicClassifier,
     VIBClassifier,
     VIBOutput,
@@ -28,6 +29,7 @@ from ibkit.models.vib import (
 __all__ = [
     "ACTIVATIONS",
     "BOTTLENECKS",
+    "CEBClassifier",
     "PIXEL_LIKELIHOODS",
     "HybridVAE",
     "HybridVAEOutput",

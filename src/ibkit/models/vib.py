@@ -91,6 +91,46 @@ class VIBClassifier(nn.Module):
             log_probs = torch.logsumexp(torch.log_softmax(logits, -1), 0) - math.log(len(logits))
         return VIBOutput(logits, log_probs, out)
 
+    def sample_logits(self, x: torch.Tensor, n_samples: int) -> torch.Tensor:
+        """Logits of ``n_samples`` fresh draws of z per example, ``(n_samples, batch, C)``,
+        whatever ``training`` says (what a robustness evaluation attacks)."""
+        mean, std = self.bottleneck.encode(self.encoder(x))
+        eps = torch.randn((n_samples, *mean.shape), device=mean.device, dtype=mean.dtype)
+        return self.decoder(mean + std * eps)
+
+    def mean_logits(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits of the encoder's mean, ``(batch, C)`` (the noise-free "mean" mode)."""
+        mean, _ = self.bottleneck.encode(self.encoder(x))
+        return self.decoder(mean)
+
+
+class CEBClassifier(VIBClassifier):
+    """The Conditional Entropy Bottleneck's classifier (Fischer 2020): the VIB encoder
+    e(z|x) and decoder c(y|z), and a class-conditional backward encoder
+    b(z|y) = N(m_y, diag(s_y^2)) (learned) in place of the prior. The objective
+    (:class:`ibkit.objectives.CEBObjective`) weighs E_e[ln e(z|x) - ln b(z|y)] =
+    KL[e(z|x) || b(z|y)], an upper bound on the residual information I(X;Z|Y).
+
+    Args: as :class:`VIBClassifier` (the ``prior`` is not used: b replaces it).
+    """
+
+    def __init__(self, input_dim: int, hidden: Sequence[int], dim: int, n_classes: int,
+                 std_offset: float = 5.0, train_samples: int = 1, eval_samples: int = 12,
+                 eval_mode: str = "average", activation: str = "relu") -> None:
+        super().__init__(input_dim, hidden, dim, n_classes, "standard", std_offset,
+                         train_samples, eval_samples, eval_mode, activation)
+        g = torch.Generator().manual_seed(0)
+        self.backward_means = nn.Parameter(torch.randn(n_classes, dim, generator=g))
+        self.backward_log_stds = nn.Parameter(torch.zeros(n_classes, dim))
+
+    def backward_kl_nats(self, mean: torch.Tensor, std: torch.Tensor,
+                         y: torch.Tensor) -> torch.Tensor:
+        """KL[N(mean, std^2) || b(z|y)] per example in nats, closed form:
+        1/2 * sum_k (ln(s_k^2/sigma_k^2) + (sigma_k^2 + (mu_k - m_k)^2)/s_k^2 - 1)."""
+        m, log_s = self.backward_means[y], self.backward_log_stds[y]
+        var, prior_var = std.pow(2), (2 * log_s).exp()
+        return 0.5 * ((prior_var / var).log() + (var + (mean - m) ** 2) / prior_var - 1).sum(-1)
+
 
 class DeterministicClassifier(nn.Module):
     """The same shape as :class:`VIBClassifier` without noise or KL: encoder -> Linear(K) -> decoder."""

@@ -21,6 +21,7 @@ from ibkit.report.plane_figures import (
     plot_plane,
     render_plane_figures,
 )
+from ibkit.report.robustness_figures import render_robustness_figures, robustness_figure
 from ibkit.report.summary import format_summary, read_summary
 from ibkit.report.vib_figures import (
     plot_embedding,
@@ -32,6 +33,8 @@ from ibkit.report.vib_figures import (
 )
 
 __all__ = [
+    "render_robustness_figures",
+    "robustness_figure",
     "compare_tradeoffs",
     "plot_elbo_vs_kl",
     "render_hybrid_sweep",

@@ -49,12 +49,16 @@ def plot_metric(rows: list[dict[str, float]], metric: str, ax: Axes | None = Non
 
 
 def plot_bounds(rows: list[dict[str, float]], ax: Axes | None = None, split: str = "val") -> Axes:
-    """The VIB bounds per epoch in bits: I(Z;X) upper (mean KL) and I(Z;Y) lower (H(Y) - CE)."""
+    """The VIB bounds per epoch in bits: I(Z;X) upper (mean KL) and I(Z;Y) lower (H(Y) - CE);
+    for a CEB run, the residual I(X;Z|Y) upper bound in place of the first."""
     ax = _new_axes(ax)
     epochs = [r["epoch"] for r in rows]
-    ax.plot(epochs, [r[f"{split}_kl_bits"] for r in rows], "-", label="I(Z;X) upper bound")
+    ceb = bool(rows) and f"{split}_kl_bits" not in rows[0] and f"{split}_residual_bits" in rows[0]
+    key, name = ((f"{split}_residual_bits", "I(X;Z|Y) upper bound") if ceb
+                 else (f"{split}_kl_bits", "I(Z;X) upper bound"))
+    ax.plot(epochs, [r[key] for r in rows], "-", label=name)
     ax.set_yscale("log")
-    ax.set_ylabel("I(Z;X) upper bound (bits)")
+    ax.set_ylabel(f"{name} (bits)")
     twin = ax.twinx()
     twin.plot(epochs, [r[f"{split}_izy_lower_bits"] for r in rows], "-", color="C1",
               label="I(Z;Y) lower bound")

@@ -126,8 +126,10 @@ def render_sweep_figures(sweep_dir: str | Path) -> list[Path]:
     rows = read_table(summary if summary.is_file() else sweep_dir / "sweep.csv")
     if not rows or "objective.beta" not in rows[0]:
         return out
-    for name, draw in (("error_vs_beta.png", plot_error_vs_beta),
-                       ("ib_tradeoff.png", plot_ib_tradeoff)):
+    figures = [("error_vs_beta.png", plot_error_vs_beta)]
+    if any(k.startswith("test_kl_bits") for k in rows[0]):  # a VIB sweep (a CEB has no KL)
+        figures.append(("ib_tradeoff.png", plot_ib_tradeoff))
+    for name, draw in figures:
         ax = draw(rows)
         _figure(ax).savefig(sweep_dir / name, dpi=120)
         out.append(sweep_dir / name)

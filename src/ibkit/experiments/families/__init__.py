@@ -9,10 +9,11 @@ from ibkit.experiments.families import (
     demo,
     hybrid_vae,
     plane,
+    robustness,
     teacher_student,
     vae,
     vib,
 )
 
-__all__ = ["autoencoder", "classification", "compression", "demo", "hybrid_vae", "plane",
+__all__ = ["autoencoder", "classification", "compression", "demo", "hybrid_vae", "plane", "robustness",
            "teacher_student", "vae", "vib"]

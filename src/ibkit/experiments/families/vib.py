@@ -26,8 +26,8 @@ from ibkit.experiments.registry import (
     register_presets,
     register_recipe,
 )
-from ibkit.models import VIBClassifier
-from ibkit.objectives import BetaSchedule, VIBObjective, label_entropy_bits
+from ibkit.models import CEBClassifier, VIBClassifier
+from ibkit.objectives import BetaSchedule, CEBObjective, VIBObjective, label_entropy_bits
 from ibkit.plane import PlanePoint, read_points
 from ibkit.plane.tracker import truncate_points, write_points
 
@@ -110,8 +110,34 @@ class VIB(Recipe):
         add_plane_summary(ctx)
 
 
+def _ceb_model(config: ExperimentConfig, data: Dataset) -> nn.Module:
+    m = config.model
+    return CEBClassifier(data.input_dim, m.hidden, m.bottleneck_dim, data.n_classes,
+                         m.std_offset, m.train_samples, m.eval_samples, m.eval_mode,
+                         m.activation)
+
+
+class CEB(Recipe):
+    """A Conditional Entropy Bottleneck classifier (``model.name=ceb``, Fischer 2020) with
+    :class:`ibkit.objectives.CEBObjective` at ``objective.beta``."""
+
+    name = "ceb"
+
+    def setup(self, ctx: RunContext) -> None:
+        """Model and objective."""
+        if ctx.config.model.name != "ceb":
+            raise ConfigError(f"The 'ceb' recipe trains model.name='ceb'. Got "
+                              f"{ctx.config.model.name!r} instead.")
+        o = ctx.config.objective
+        ctx.model = build_model(ctx.config, ctx.data)
+        ctx.objective = CEBObjective(BetaSchedule(o.beta, o.beta_warmup_epochs),
+                                     label_entropy_bits(ctx.data.train.y, ctx.data.n_classes))
+
+
 register_model("vib", _vib_model)
+register_model("ceb", _ceb_model)
 register_recipe(VIB())
+register_recipe(CEB())
 
 
 def _vib_mnist(preset: str = "vib-mnist", model: str = "vib") -> ExperimentConfig:
@@ -158,6 +184,17 @@ def _vib_digits() -> ExperimentConfig:
     )
 
 
+def _deterministic(config: ExperimentConfig, preset: str) -> ExperimentConfig:
+    """The same network and schedule without noise or KL (the robustness baseline)."""
+    config.preset, config.recipes, config.model.name = preset, ("classification",), "deterministic"
+    return config
+
+
+def _ceb(config: ExperimentConfig, preset: str) -> ExperimentConfig:
+    config.preset, config.recipes, config.model.name = preset, ("ceb",), "ceb"
+    return config
+
+
 register_presets(
     Preset("vib-mnist",
            "Deep VIB on MNIST as in the authors' demo (784-1024-1024-2x256, beta 1e-3, 200 epochs)",
@@ -177,4 +214,19 @@ register_presets(
     Preset("vib-digits",
            "Deep VIB on the embedded digits (256-256-2x32), seconds per run: sweeps and the demo",
            _vib_digits, (Expected("test_error_pct", 5.0, "<=", "ibkit's own run"),)),
+    Preset("ceb-mnist-fast",
+           "the Conditional Entropy Bottleneck (Fischer 2020) with vib-mnist-fast's network and "
+           "schedule: a learned class-conditional b(z|y) in place of the prior",
+           lambda: _ceb(_vib_mnist_fast(), "ceb-mnist-fast"),
+           (Expected("test_error_pct", 1.5, "<=", "ibkit's target"),)),
+    Preset("deterministic-mnist-fast", "vib-mnist-fast's network and schedule without noise "
+           "or KL (the deterministic baseline of the robustness presets)",
+           lambda: _deterministic(_vib_mnist_fast(), "deterministic-mnist-fast"),
+           (Expected("test_error_pct", 1.8, "<=", "ibkit's target"),)),
+    Preset("deterministic-digits", "vib-digits' network without noise or KL, seconds",
+           lambda: _deterministic(_vib_digits(), "deterministic-digits"),
+           (Expected("test_error_pct", 5.0, "<=", "ibkit's own run"),)),
+    Preset("ceb-digits", "the CEB with vib-digits' network on the embedded digits, seconds",
+           lambda: _ceb(_vib_digits(), "ceb-digits"),
+           (Expected("test_error_pct", 5.0, "<=", "ibkit's own run"),)),
 )

@@ -179,9 +179,11 @@ def report_cmd(run_dir: str) -> None:
               help="Override a config value of every trained model (repeatable).")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Models trained at once.")
+@click.option("--betas", default=None, metavar="B1,B2,...",
+              help="Replace the preset's betas (a smaller evaluation), e.g. 1e-8,1e-3,1e-1.")
 @_friendly
 def robustness_cmd(preset: str, out_dir: str | None, seeds: int | None, images: int | None,
-                   overrides: tuple[str, ...], workers: int) -> None:
+                   overrides: tuple[str, ...], workers: int, betas: str | None) -> None:
     """Attack the models of robustness PRESET (robustness-digits, robustness-mnist): FGSM,
     PGD (single draw, EOT, transfer from the mean), Square, Carlini-Wagner L2.
 
@@ -192,7 +194,8 @@ def robustness_cmd(preset: str, out_dir: str | None, seeds: int | None, images: 
     from ibkit.experiments.families.robustness import run_robustness
 
     out = out_dir or f"robustness/{preset}"
-    summary = run_robustness(preset, out, seeds, images, list(overrides), workers)
+    chosen = [b.strip() for b in betas.split(",") if b.strip()] if betas else None
+    summary = run_robustness(preset, out, seeds, images, list(overrides), workers, chosen)
     click.echo(f"{len(summary['models'])} model(s) attacked in "
                f"{summary['attack_seconds_total']:.0f} s; tables and robustness.png in {out}/")
     for line in summary["failed_checks"]:

@@ -49,6 +49,11 @@ def test_a_robustness_preset_trains_attacks_and_reuses_everything_on_a_rerun(tin
     checks = _csv(out / "checks.csv")
     assert {c["check"] for c in checks} >= {"accuracy_falls_to_zero", "gradient_free_not_better"}
     assert summary["deterministic_cw_l2_robust_acc"]
+    lines = {(h["group"], h["beta"]): h for h in summary["headline"]}
+    assert len(lines) == 4 and lines[("vib", 0.1)]["eps"] == 0.1
+    assert {"clean", "pgd eot", "pgd single-draw", "square", "cw-l2 transfer-mean"} <= set(
+        lines[("vib", 0.1)])
+    assert "pgd exact" in [h for h in summary["headline"] if h["group"] == "deterministic"][0]
     caches = sorted((out / "evals").rglob("*.json"))
     assert len(caches) == 4
     stamps = [p.stat().st_mtime_ns for p in caches]
@@ -74,3 +79,12 @@ def test_the_cli_attacks_one_run_and_refuses_what_is_not_a_classifier(tmp_path):
     assert r.exit_code == 0, r.output
     result = json.loads((det / "robustness.json").read_text())
     assert result["rows"][0]["attack"] == "clean" and "accuracy_falls_to_zero" in r.output
+
+
+def test_the_cli_runs_a_smaller_evaluation_with_other_betas(tiny, tmp_path):
+    out = tmp_path / "small"
+    r = CliRunner().invoke(main, ["robustness", tiny, "--out", str(out), "--betas", "0.05",
+                                  "--images", "10", *sum((["--set", o] for o in FAST), [])])
+    assert r.exit_code == 0, r.output
+    betas = {float(row["beta"]) for row in _csv(out / "robustness.csv") if row["beta"] != "nan"}
+    assert betas == {0.05} and "3 model(s) attacked" in r.output

@@ -71,7 +71,7 @@ def reference_metrics(tmp_path_factory: pytest.TempPathFactory) -> str:
     return (ref / "metrics.csv").read_text()
 
 
-@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT, signal.SIGTERM])
 def test_stopped_run_resumes_to_the_same_metrics(tmp_path, sig, reference_metrics):
     cut = tmp_path / "cut"
     proc = subprocess.Popen([*IBKIT, "run", "digits-mlp", "--run-dir", str(cut), *SLOW_DEMO],
@@ -81,8 +81,9 @@ def test_stopped_run_resumes_to_the_same_metrics(tmp_path, sig, reference_metric
     time.sleep(0.05)  # somewhere inside an epoch
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
-    if sig == signal.SIGINT:
-        assert proc.returncode == 130 and "checkpoint written" in err and "--resume" in err
+    if sig in (signal.SIGINT, signal.SIGTERM):
+        assert proc.returncode == 128 + sig and "checkpoint written" in err and "--resume" in err
+        assert ("SIGTERM" in err) == (sig == signal.SIGTERM)
         assert json.loads((cut / "summary.json").read_text())["status"] == "interrupted"
     else:
         assert proc.returncode == -signal.SIGKILL

@@ -1,7 +1,8 @@
 """The ``ibkit`` command: a thin layer over :mod:`ibkit.experiments` and :mod:`ibkit.report`.
 
 Bad input (unknown preset, unknown or mistyped ``--set``, missing or corrupt data, a
-run directory that cannot be used) prints one line and exits with status 2.
+run directory that cannot be used) prints one line and exits with status 2. Ctrl-C and SIGTERM
+stop training at the next batch with a checkpoint (exit 130 and 143).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from ibkit._errors import IbkitError
 
 
 def _friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn ibkit's errors into one line on stderr and exit status 2 (130 on Ctrl-C)."""
+    """Turn ibkit's errors into one line on stderr and exit status 2 (130 on Ctrl-C, 143 on
+    SIGTERM, after the checkpoint)."""
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -28,7 +30,7 @@ def _friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args, **kwargs)
         except TrainingInterrupted as e:
             click.echo(str(e), err=True)
-            sys.exit(130)
+            sys.exit(e.exit_code)
         except IbkitError as e:
             click.echo(f"Error: {e}", err=True)
             sys.exit(2)

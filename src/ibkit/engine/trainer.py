@@ -6,8 +6,8 @@ seeded by ``(seed, epoch)``, and writes, when given a run directory,
 ``checkpoints/last.pt`` atomically every ``checkpoint_every`` epochs and with it
 ``metrics.csv`` (one row per epoch). A run stopped at any point (SIGKILL included) and resumed with
 ``fit(resume=True)`` ends with the same metrics as an uninterrupted run on CPU.
-Ctrl-C stops at the end of the current batch, writes a checkpoint and raises
-:class:`TrainingInterrupted`.
+Ctrl-C (SIGINT) and SIGTERM, what schedulers send before pre-empting a job, stop at the end of
+the current batch, write a checkpoint and raise :class:`TrainingInterrupted`.
 
 The loop is task-neutral: it averages the loss and whatever metrics the objective reports;
 accuracy is added only where the objective returns class scores.
@@ -50,7 +50,13 @@ from ibkit.objectives import Objective, StepOutput, as_objective, cross_entropy
 
 
 class TrainingInterrupted(IbkitError):
-    """Raised after Ctrl-C once a checkpoint is written; its message says how to resume."""
+    """Raised after Ctrl-C or SIGTERM once a checkpoint is written; its message says how to
+    resume. ``exit_code`` is 128 + the signal's number (130 for Ctrl-C, 143 for SIGTERM)."""
+
+    def __init__(self, message: str, signum: int = signal.SIGINT) -> None:
+        super().__init__(message)
+        self.signum = int(signum)
+        self.exit_code = 128 + self.signum
 
 
 class Trainer:
@@ -295,10 +301,11 @@ class Trainer:
         if self.run_dir is not None:
             write_rows_csv(self.run_dir / "metrics.csv", self.history)
 
-    # -------------------------------------------------------------- Ctrl-C
+    # -------------------------------------------------------------- Ctrl-C, SIGTERM
     @contextmanager
     def _sigint_guard(self) -> Iterator[None]:
-        """Turn the first Ctrl-C into a stop at the next batch end; a second one is immediate."""
+        """Turn the first Ctrl-C or SIGTERM into a stop at the next batch end; a second one is
+        immediate."""
         if threading.current_thread() is not threading.main_thread():
             yield
             return
@@ -306,21 +313,24 @@ class Trainer:
         def handler(signum: int, frame: Any) -> None:
             if self._stop_requested:
                 raise KeyboardInterrupt
-            self._stop_requested = True
+            self._stop_requested, self._stop_signal = True, signum
 
-        previous = signal.signal(signal.SIGINT, handler)
+        previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             yield
         finally:
-            signal.signal(signal.SIGINT, previous)
+            for sig, old in previous.items():
+                signal.signal(sig, old)
             self._stop_requested = False
 
     def _interrupt(self, epoch: int, batch: int, running: _Running) -> None:
         self.save_checkpoint(epoch, batch, running)
         where = f"'{self.checkpoint_path}'" if self.checkpoint_path else "nowhere (no run directory)"
+        signum = getattr(self, "_stop_signal", signal.SIGINT)
+        name = "SIGTERM" if signum == signal.SIGTERM else "Interrupted"
         raise TrainingInterrupted(
-            f"Interrupted in epoch {epoch + 1} after batch {batch}; checkpoint written to {where}. "
-            "Continue with --resume."
+            f"{name} in epoch {epoch + 1} after batch {batch}; checkpoint written to {where}. "
+            "Continue with --resume.", signum
         )
 
 

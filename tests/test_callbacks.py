@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
-import torch
 
 from ibkit._errors import ConfigError
 from ibkit.callbacks import Callback
 from ibkit.data import load_digits
-from ibkit.engine import TrainConfig, Trainer, TrainingInterrupted, seed_everything
+from ibkit.engine import TrainConfig, Trainer, TrainingInterrupted, load_checkpoint, seed_everything
 from ibkit.estimators import BinningEstimator
 from ibkit.models import MLP
 from ibkit.plane import GradientStats, InformationPlane, read_points
@@ -50,7 +49,7 @@ def test_two_planes_in_one_run_are_killed_and_resume_each_to_its_own_values(tmp_
         assert _plane(part_dir / name) == _plane(full_dir / name)
         assert {p.layer for p in read_points(part_dir / name)} == {name[6:10]}
     assert (part_dir / "dyn_a.csv").read_text() == (full_dir / "dyn_b.csv").read_text()
-    state = torch.load(part_dir / "checkpoints" / "last.pt", weights_only=True)["callbacks"]
+    state = load_checkpoint(part_dir / "checkpoints" / "last.pt")["callbacks"]
     assert {"InformationPlane[plane_act1.csv]", "InformationPlane[plane_act2.csv]",
             "GradientStats[dyn_a.csv]", "GradientStats[dyn_b.csv]"} <= set(state)
 

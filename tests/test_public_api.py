@@ -29,7 +29,7 @@ PUBLIC = {
     ],
     "ibkit.engine": [
         "Callback", "Objective", "StepOutput", "TrainConfig", "Trainer", "TrainingInterrupted",
-        "cross_entropy", "resolve_device", "seed_everything",
+        "cross_entropy", "resolve_device", "seed_everything", "load_checkpoint",
     ],
     "ibkit.estimators": [
         "BinningEstimator", "DiscreteEstimator", "ESTIMATORS", "Estimate", "GaussianEstimator",

@@ -7,6 +7,7 @@ a half-written file.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
@@ -40,8 +41,64 @@ def save_torch(obj: Any, path: Path) -> None:
 
 
 def load_torch(path: Path) -> Any:
-    """``torch.load`` with ``weights_only=True`` onto the CPU."""
+    """``torch.load`` with ``weights_only=True`` onto the CPU; a checksummed file of
+    :func:`save_checked` is verified first (:func:`load_checked`)."""
+    with open(path, "rb") as f:
+        checked = f.read(len(CHECKPOINT_MAGIC)) == CHECKPOINT_MAGIC
+    if checked:
+        return load_checked(path)
     return torch.load(path, map_location="cpu", weights_only=True)
+
+
+CHECKPOINT_MAGIC = b"IBKIT-CHECKPOINT-1\n"
+
+
+class CorruptFileError(OSError):
+    """A checkpoint whose bytes do not match the checksum written with them, or cut short."""
+
+
+def save_checked(obj: Any, path: Path) -> None:
+    """``torch.save`` with a SHA-256 of the serialised bytes in a header, atomically:
+    ``MAGIC``, the 64 hex digits and a newline, then the bytes (:func:`load_checked`)."""
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    payload = buf.getvalue()
+    digest = hashlib.sha256(payload).hexdigest().encode()
+    _atomic(path, lambda f: f.write(CHECKPOINT_MAGIC + digest + b"\n" + payload), "wb")
+
+
+def load_checked(path: Path) -> Any:
+    """Read a file of :func:`save_checked`, verify its checksum and ``torch.load`` it with
+    ``weights_only=True``; a file without the header (an older checkpoint) is loaded as is.
+
+    Raises:
+        CorruptFileError: empty, cut short, or its bytes differ from the checksum.
+    """
+    data = Path(path).read_bytes()
+    if not data:
+        raise CorruptFileError(f"'{path}' is empty.")
+    if data.startswith(CHECKPOINT_MAGIC):
+        head = len(CHECKPOINT_MAGIC)
+        digest, payload = data[head:head + 64].decode("ascii", "replace"), data[head + 65:]
+        if hashlib.sha256(payload).hexdigest() != digest:
+            raise CorruptFileError(f"'{path}' does not match the checksum written with it "
+                                   f"({len(data)} bytes): it was damaged or cut short.")
+        data = payload
+    try:
+        return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001 - any unreadable file is the same error to a user
+        raise CorruptFileError(f"'{path}' cannot be read as a checkpoint "
+                               f"({type(e).__name__}: {str(e)[:120]}).") from None
+
+
+def remove_orphan_temps(folder: Path) -> list[Path]:
+    """Delete the ``.NAME.*.tmp`` files that a kill during an atomic write leaves behind in
+    ``folder`` (not recursive); return them."""
+    folder = Path(folder)
+    orphans = sorted(folder.glob(".*.tmp")) if folder.is_dir() else []
+    for p in orphans:
+        p.unlink(missing_ok=True)
+    return orphans
 
 
 def write_text(path: Path, text: str) -> None:

@@ -71,19 +71,26 @@ def list_presets() -> None:
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Training seed.")
 @click.option("--resume", is_flag=True, help="Continue the run in --run-dir from its checkpoint.")
 @click.option("--overwrite", is_flag=True, help="Replace a finished run in --run-dir.")
+@click.option("--restart", is_flag=True,
+              help="Begin the run in --run-dir again from epoch 1 with its config.yaml (for a "
+                   "lost or damaged checkpoint; its other files are deleted).")
 @_friendly
 def run_cmd(preset: str, overrides: tuple[str, ...], run_dir: str | None, data_dir: str | None,
-            device: str | None, seed: int | None, resume: bool, overwrite: bool) -> None:
+            device: str | None, seed: int | None, resume: bool, overwrite: bool,
+            restart: bool) -> None:
     """Train PRESET and write its run directory (config, metrics, checkpoints, figures, summary)."""
     from ibkit.experiments import resolve_config, run
     from ibkit.report import format_summary
 
-    if resume and run_dir is None:
-        raise IbkitError("--resume needs --run-dir: the run directory to continue.")
-    if resume and overrides:
-        raise IbkitError("--set cannot change a run being resumed; its config.yaml is used.")
+    if sum((resume, overwrite, restart)) > 1:
+        raise IbkitError("Choose one of --resume, --overwrite and --restart.")
+    for flag, on in (("--resume", resume), ("--restart", restart)):
+        if on and run_dir is None:
+            raise IbkitError(f"{flag} needs --run-dir: the run directory to continue.")
+        if on and overrides:
+            raise IbkitError(f"--set cannot change a run given {flag}; its config.yaml is used.")
     config = resolve_config(preset, list(overrides), data_dir, device, seed)
-    summary = run(config, run_dir, resume=resume, overwrite=overwrite)
+    summary = run(config, run_dir, resume=resume, overwrite=overwrite, restart=restart)
     click.echo(format_summary(summary))
 
 
@@ -162,10 +169,11 @@ def report_cmd(run_dir: str) -> None:
 
     if not (Path(run_dir) / "metrics.csv").is_file():
         raise IbkitError(f"The RUN_DIR '{run_dir}' holds no run (no metrics.csv).")
+    summary = read_summary(run_dir) if (Path(run_dir) / "summary.json").is_file() else None
     for path in render_figures(run_dir):
         click.echo(f"wrote {path}")
-    if (Path(run_dir) / "summary.json").is_file():
-        click.echo(format_summary(read_summary(run_dir)))
+    if summary is not None:
+        click.echo(format_summary(summary))
 
 
 @main.command("robustness")

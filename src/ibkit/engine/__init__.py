@@ -7,7 +7,7 @@ The contracts it calls are defined apart from it: the objective protocol and ste
 from ibkit.callbacks import Callback
 from ibkit.engine._state import resolve_device, seed_everything
 from ibkit.engine.config import TrainConfig
-from ibkit.engine.trainer import Trainer, TrainingInterrupted
+from ibkit.engine.trainer import Trainer, TrainingInterrupted, load_checkpoint
 from ibkit.objectives import Objective, StepOutput, cross_entropy
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "Trainer",
     "TrainingInterrupted",
     "cross_entropy",
+    "load_checkpoint",
     "resolve_device",
     "seed_everything",
 ]

@@ -33,7 +33,13 @@ from tqdm.auto import tqdm
 from ibkit._config import to_dict, validate
 from ibkit._ema import WeightEMA
 from ibkit._errors import ConfigError, IbkitError, RunDirError
-from ibkit._io import load_torch, save_torch, write_rows_csv
+from ibkit._io import (
+    CorruptFileError,
+    load_checked,
+    remove_orphan_temps,
+    save_checked,
+    write_rows_csv,
+)
 from ibkit.callbacks import Callback
 from ibkit.data import Dataset, Split
 from ibkit.data.augment import random_shift
@@ -47,6 +53,19 @@ from ibkit.engine._state import (
 )
 from ibkit.engine.config import TrainConfig
 from ibkit.objectives import Objective, StepOutput, as_objective, cross_entropy
+
+
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
+    """A training checkpoint (``checkpoints/last.pt``) as the dict :meth:`Trainer.state_dict`
+    wrote, its SHA-256 verified and read with ``weights_only=True``.
+
+    Raises:
+        RunDirError: the file is empty, cut short or damaged (naming it).
+    """
+    try:
+        return load_checked(Path(path))
+    except CorruptFileError as e:
+        raise RunDirError(f"The checkpoint {e}") from None
 
 
 class TrainingInterrupted(IbkitError):
@@ -272,14 +291,23 @@ class Trainer:
         """Write ``checkpoints/last.pt`` atomically, then ``metrics.csv`` up to the same epoch
         (no-op without a run directory)."""
         if self.checkpoint_path is not None:
-            save_torch(self.state_dict(epoch, batch, running), self.checkpoint_path)
+            save_checked(self.state_dict(epoch, batch, running), self.checkpoint_path)
             self._write_metrics()
 
     def _restore(self) -> tuple[int, int, _Running]:
         path = self.checkpoint_path
         if path is None or not path.is_file():
             raise RunDirError(f"Cannot resume: no checkpoint at '{path}'.")
-        s = load_torch(path)
+        remove_orphan_temps(path.parent)
+        try:
+            s = load_checked(path)
+        except CorruptFileError as e:
+            raise RunDirError(f"Cannot resume: the checkpoint {e} Restore it, or pass --restart "
+                              "to begin the run again.") from None
+        if _training_math(s.get("config")) not in (None, _training_math(to_dict(self.config))):
+            raise RunDirError(f"Cannot resume: the checkpoint '{path}' belongs to another "
+                              "training config than this run's config.yaml; pass --restart to "
+                              "begin the run again.")
         self.model.load_state_dict(s["model"])
         self.optimizer.load_state_dict(s["optimizer"])
         self.scheduler.load_state_dict(s["scheduler"])
@@ -332,6 +360,15 @@ class Trainer:
             f"{name} in epoch {epoch + 1} after batch {batch}; checkpoint written to {where}. "
             "Continue with --resume.", signum
         )
+
+
+_NOT_MATH = ("epochs", "device", "progress", "threads", "eval_batch_size", "checkpoint_every")
+
+
+def _training_math(config: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The settings of a train config that change the numbers (not where or how loudly, and
+    not ``epochs``: a run may be resumed to train longer)."""
+    return None if config is None else {k: v for k, v in config.items() if k not in _NOT_MATH}
 
 
 def _check_state_keys(callbacks: Sequence[Callback]) -> list[Callback]:

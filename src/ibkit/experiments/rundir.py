@@ -6,7 +6,9 @@ Layout::
       config.yaml      the fully resolved config (with the ibkit version)
       metrics.csv      one row per epoch
       timing.csv       wall time per epoch (kept out of metrics.csv so resumed runs match)
-      checkpoints/     last.pt (full training state), model.pt (evaluated weights)
+      checkpoints/     last.pt (full training state, with a SHA-256 of its bytes checked on
+                       resume: read it with ibkit.engine.load_checkpoint), model.pt (the
+                       evaluated weights, a plain torch file)
       figures/         PNG figures
       summary.json     final metrics, expected vs measured
 """
@@ -48,6 +50,10 @@ class RunDirectory:
         """
         if self.path.exists() and not self.path.is_dir():
             raise RunDirError(f"The --run-dir '{self.path}' is a file, not a directory.")
+        blocked = next((p for p in self.path.parents if p.exists() and not p.is_dir()), None)
+        if blocked is not None:
+            raise RunDirError(f"The --run-dir '{self.path}' cannot be made: '{blocked}' is a "
+                              "file, not a directory.")
         if self.is_run():
             if not overwrite:
                 raise RunDirError(
@@ -60,15 +66,32 @@ class RunDirectory:
                 f"The --run-dir '{self.path}' is not empty and holds no run; choose an empty "
                 "or new directory."
             )
-        self.path.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise RunDirError(f"The --run-dir '{self.path}' cannot be made: "
+                              f"{e.strerror or e}.") from None
+
+    def clear_for_restart(self) -> None:
+        """Delete everything but ``config.yaml``: the run begins again with the same config
+        (``--restart``)."""
+        for p in self.path.iterdir():
+            if p != self.config_path:
+                shutil.rmtree(p) if p.is_dir() else p.unlink()
 
     def write_config(self, config: ExperimentConfig) -> None:
         """Write ``config.yaml``: the resolved config and the ibkit version."""
-        write_yaml(self.config_path, {"ibkit_version": ibkit.__version__, **to_dict(config)})
+        try:
+            write_yaml(self.config_path, {"ibkit_version": ibkit.__version__, **to_dict(config)})
+        except OSError as e:
+            raise RunDirError(f"Cannot write '{self.config_path}': {e.strerror or e}.") from None
 
     def read_config(self) -> ExperimentConfig:
         """Read ``config.yaml`` back into a typed config."""
-        raw: dict[str, Any] = dict(read_yaml(self.config_path))
+        try:
+            raw: dict[str, Any] = dict(read_yaml(self.config_path))
+        except (OSError, ValueError, TypeError) as e:
+            raise RunDirError(f"Cannot read '{self.config_path}': {e}.") from None
         raw.pop("ibkit_version", None)
         return from_dict(ExperimentConfig, raw)
 

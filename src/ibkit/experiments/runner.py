@@ -14,8 +14,8 @@ from typing import Any
 
 import ibkit
 from ibkit._config import apply_override, validate
-from ibkit._errors import ConfigError
-from ibkit._io import save_torch, write_json, write_text
+from ibkit._errors import ConfigError, RunDirError
+from ibkit._io import remove_orphan_temps, save_torch, write_json, write_text
 from ibkit.data import load_dataset
 from ibkit.engine import Trainer, TrainingInterrupted, seed_everything
 from ibkit.experiments.config import ExperimentConfig
@@ -89,15 +89,32 @@ def write_summary(rd: RunDirectory, preset: Preset, trainer: Trainer, status: st
 
 
 def _open_run_dir(config: ExperimentConfig, run_dir: str | Path | None, resume: bool,
-                  overwrite: bool) -> tuple[RunDirectory, ExperimentConfig]:
+                  overwrite: bool, restart: bool = False) -> tuple[RunDirectory, ExperimentConfig]:
     if run_dir is None:
         run_dir = Path("runs") / config.preset / time.strftime("%Y%m%d-%H%M%S")
     rd = RunDirectory(run_dir)
-    if resume:
-        return rd, rd.check_resumable(config.preset)
+    if resume or restart:
+        config = rd.check_resumable(config.preset)
+        if restart:
+            rd.clear_for_restart()
+            return rd, config
+        remove_orphan_temps(rd.path)
+        remove_orphan_temps(rd.checkpoints)
+        if not (rd.checkpoints / "last.pt").is_file() and _epochs_recorded(rd) > 0:
+            raise RunDirError(
+                f"Cannot resume: '{rd.checkpoints / 'last.pt'}' is missing, but metrics.csv "
+                f"records {_epochs_recorded(rd)} epoch(s). Restore the checkpoint, or pass "
+                "--restart to begin the run again.")
+        return rd, config
     rd.prepare_new(overwrite)
     rd.write_config(config)
     return rd, config
+
+
+def _epochs_recorded(rd: RunDirectory) -> int:
+    if not rd.metrics_path.is_file():
+        return 0
+    return max(0, len(rd.metrics_path.read_text().splitlines()) - 1)
 
 
 def run(
@@ -105,6 +122,7 @@ def run(
     run_dir: str | Path | None = None,
     resume: bool = False,
     overwrite: bool = False,
+    restart: bool = False,
 ) -> dict:
     """Train ``config`` and write its run directory; return the summary.
 
@@ -114,9 +132,11 @@ def run(
         resume: continue the run in ``run_dir`` from its last checkpoint (its own
             ``config.yaml`` is used; it must belong to the same preset).
         overwrite: replace an existing run in ``run_dir``.
+        restart: begin the run in ``run_dir`` again from epoch 1 with its own ``config.yaml``
+            (its other files are deleted): for a run whose checkpoint is lost or damaged.
     """
     preset = get_preset(config.preset)
-    rd, config = _open_run_dir(config, run_dir, resume, overwrite)
+    rd, config = _open_run_dir(config, run_dir, resume, overwrite, restart)
     recipes = get_recipes(config)
     d = config.data
     ctx = RunContext(config, load_dataset(d.name, d.data_dir, d.scale, d.split_seed,

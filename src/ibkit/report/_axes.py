@@ -32,7 +32,7 @@ def read_table(path: str | Path) -> list[dict[str, float | str]]:
     def cell(v: str) -> float | str:
         try:
             return float(v)
-        except ValueError:
+        except (ValueError, TypeError):  # text, or None for a cell missing from a short row
             return v
 
     with open(path, newline="") as f:

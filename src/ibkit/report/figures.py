@@ -14,10 +14,17 @@ SPLIT_STYLE = {"train": "-", "val": "--", "test": ":"}
 
 
 def read_metrics(path: str | Path) -> list[dict[str, float]]:
-    """Read ``metrics.csv`` into rows of floats (empty cells left out)."""
+    """Read ``metrics.csv`` into rows of floats (empty cells left out); RunDirError if a row
+    is cut short (a file damaged outside ibkit)."""
+    from ibkit._errors import RunDirError
     from ibkit.report.vib_figures import read_table
 
-    return [{k: v for k, v in row.items() if isinstance(v, float)} for row in read_table(path)]
+    rows = read_table(path)
+    short = [i + 2 for i, r in enumerate(rows) if None in r.values() or None in r]
+    if short:
+        raise RunDirError(f"'{path}' is damaged: line {short[0]} has fewer or more cells than "
+                          "the header.")
+    return [{k: v for k, v in row.items() if isinstance(v, float)} for row in rows]
 
 
 def _new_axes(ax: Axes | None) -> Axes:

@@ -26,6 +26,12 @@ def format_summary(summary: dict) -> str:
 
 
 def read_summary(run_dir: str | Path) -> dict:
-    """Load ``summary.json`` of a run directory."""
-    with open(Path(run_dir) / "summary.json") as f:
-        return json.load(f)
+    """Load ``summary.json`` of a run directory; RunDirError if it is not valid JSON."""
+    from ibkit._errors import RunDirError
+
+    path = Path(run_dir) / "summary.json"
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        raise RunDirError(f"Cannot read '{path}': {e}.") from None

@@ -1,0 +1,103 @@
+"""Run directories that never lose or mislead (issue 20, in part): checksummed checkpoints,
+no silent restart, --restart, one-line errors for damaged files and impossible paths, orphan
+temporary files removed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ibkit._io import CHECKPOINT_MAGIC, load_checked, save_checked
+from ibkit.cli import main
+
+FAST = ["--set", "train.epochs=2", "--set", "train.progress=false"]
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("runs") / "done"
+    r = CliRunner().invoke(main, ["run", "digits-mlp", "--run-dir", str(out), *FAST])
+    assert r.exit_code == 0, r.output
+    return out
+
+
+def _copy(src: Path, dst: Path) -> Path:
+    import shutil
+
+    shutil.copytree(src, dst)
+    return dst
+
+
+def _one_line_error(args: list[str], pattern: str) -> str:
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 2, r.output
+    lines = [x for x in r.output.strip().splitlines() if x]
+    assert len(lines) == 1 and "Traceback" not in r.output, r.output
+    assert pattern in lines[0], lines[0]
+    return lines[0]
+
+
+def test_checkpoints_carry_a_checksum_that_is_checked_on_load(tmp_path):
+    path = tmp_path / "c.pt"
+    save_checked({"w": [1.0, 2.0]}, path)
+    assert path.read_bytes().startswith(CHECKPOINT_MAGIC)
+    assert load_checked(path) == {"w": [1.0, 2.0]}
+
+
+def test_a_flipped_byte_in_last_pt_stops_resume_and_changes_nothing(finished, tmp_path):
+    run = _copy(finished, tmp_path / "r")
+    last = run / "checkpoints" / "last.pt"
+    data = bytearray(last.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    last.write_bytes(bytes(data))
+    before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    _one_line_error(["run", "digits-mlp", "--run-dir", str(run), "--resume"], "checksum")
+    assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
+
+
+@pytest.mark.parametrize("damage", ["empty", "truncated"])
+def test_an_empty_or_truncated_checkpoint_is_one_line(finished, tmp_path, damage):
+    run = _copy(finished, tmp_path / "r")
+    last = run / "checkpoints" / "last.pt"
+    last.write_bytes(b"" if damage == "empty" else last.read_bytes()[:500])
+    _one_line_error(["run", "digits-mlp", "--run-dir", str(run), "--resume"],
+                    "empty" if damage == "empty" else "checksum")
+
+
+def test_a_lost_checkpoint_is_an_error_and_restart_begins_again(finished, tmp_path):
+    run = _copy(finished, tmp_path / "r")
+    (run / "checkpoints" / "last.pt").unlink()
+    _one_line_error(["run", "digits-mlp", "--run-dir", str(run), "--resume"], "is missing")
+    r = CliRunner().invoke(main, ["run", "digits-mlp", "--run-dir", str(run), "--restart"])
+    assert r.exit_code == 0, r.output
+    assert (run / "metrics.csv").read_text() == (finished / "metrics.csv").read_text()
+    _one_line_error(["run", "digits-mlp", "--run-dir", str(run), "--restart", "--resume"],
+                    "Choose one")
+
+
+def test_orphan_temporary_files_are_removed_when_a_run_resumes(finished, tmp_path):
+    run = _copy(finished, tmp_path / "r")
+    orphan = run / "checkpoints" / ".last.pt.abc123.tmp"
+    orphan.write_bytes(b"half a checkpoint")
+    r = CliRunner().invoke(main, ["run", "digits-mlp", "--run-dir", str(run), "--resume"])
+    assert r.exit_code == 0, r.output
+    assert not orphan.exists()
+
+
+def test_a_run_dir_below_a_file_is_one_line(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    _one_line_error(["run", "digits-mlp", "--run-dir", str(tmp_path / "afile" / "sub"), *FAST],
+                    "is a file, not a directory")
+
+
+@pytest.mark.parametrize("damage", ["summary", "metrics"])
+def test_report_on_damaged_files_is_one_line(finished, tmp_path, damage):
+    run = _copy(finished, tmp_path / "r")
+    if damage == "summary":
+        (run / "summary.json").write_text("{not json")
+    else:
+        lines = (run / "metrics.csv").read_text().splitlines()
+        (run / "metrics.csv").write_text("\n".join([*lines[:-1], lines[-1][:20]]) + "\n")
+    _one_line_error(["report", str(run)], "summary.json" if damage == "summary" else "damaged")

@@ -149,6 +149,13 @@ SWEEP_BAD_INPUTS = [
     ([], r"needs at least one --param or --seeds"),
     (["--param", "beta=1", "--seeds", "2", "--param", "seed=0,1"], r"either as --seeds or as"),
     (["--param", "beta=1", "--backend", "ray"], r"Invalid value for '--backend'"),
+    (["--param", "beta=logspace(-4,0)"], r"Bad range --param beta='logspace\(-4,0\)': expected "
+                                          r"logspace\(start,stop,count\)"),
+    (["--param", "beta=logspace(-4,0,0)"], r"the count must be >= 1"),
+    (["--param", "beta="], r"--param beta='' lists no values"),
+    (["--param", "=1,2"], r"must look like key=values"),
+    (["--param", "beta=1e-3,0.001"], r"gives the same value twice \('1e-3' and '0.001'\)"),
+    (["--param", "betaa=1"], r"'betaa' is no config key\. Did you mean 'beta'"),
 ]
 
 

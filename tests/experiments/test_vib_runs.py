@@ -74,8 +74,10 @@ def test_param_values_and_keys():
     assert resolve_key("beta", config) == "objective.beta"
     assert resolve_key("train.lr", config) == "train.lr"
     assert resolve_key("gamma", config) == "compress.gamma"
-    with pytest.raises(ConfigError, match="names 0 config keys"):
+    with pytest.raises(ConfigError, match="is no config key"):
         resolve_key("no_such_knob", config)
+    with pytest.raises(ConfigError, match="Did you mean 'beta'"):
+        resolve_key("betta", config)
     with pytest.raises(ConfigError, match="names 2 config keys"):
         resolve_key("name", config)  # data.name and model.name
 

@@ -8,6 +8,7 @@ a key without a dot names the unique config field of that name (``beta`` is
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import re
 from collections.abc import Sequence
@@ -24,24 +25,48 @@ _RANGE = re.compile(r"^(logspace|linspace)\(([^,]+),([^,]+),([^,]+)\)$")
 SEED_KEY = "train.seed"
 
 
-def parse_values(text: str) -> list[str]:
+def parse_values(text: str, key: str = "") -> list[str]:
     """Values of one ``--param``: a comma list, ``logspace(a,b,n)`` (10^a..10^b) or ``linspace``.
+
+    ConfigError (naming ``key``) for a malformed range, a count < 1, no values, or a value
+    given twice (``1e-3,0.001``).
 
     Example:
         >>> parse_values("logspace(-2,0,3)")
         ['0.01', '0.1', '1']
     """
-    m = _RANGE.match(text.replace(" ", ""))
+    name = f"--param {key}=" if key else "--param "
+    compact = text.replace(" ", "")
+    m = _RANGE.match(compact)
     if m:
         kind, a, b, n = m.groups()
         try:
-            grid = getattr(np, kind)(float(a), float(b), int(n))
+            count = int(n)
+            grid = getattr(np, kind)(float(a), float(b), count)
         except ValueError:
-            raise ConfigError(f"Bad range {text!r}: expected {kind}(start,stop,count).") from None
-        return [f"{v:.6g}" for v in grid]
-    values = [v.strip() for v in text.split(",") if v.strip()]
+            raise ConfigError(f"Bad range {name}{text!r}: expected {kind}(start,stop,count) "
+                              "with numbers and an integer count.") from None
+        if count < 1:
+            raise ConfigError(f"Bad range {name}{text!r}: the count must be >= 1. Got {count}.")
+        values = [f"{v:.6g}" for v in grid]
+    elif compact.startswith(("logspace(", "linspace(")):
+        kind = compact.split("(", 1)[0]
+        raise ConfigError(f"Bad range {name}{text!r}: expected {kind}(start,stop,count), three "
+                          "numbers.")
+    else:
+        values = [v.strip() for v in text.split(",") if v.strip()]
     if not values:
-        raise ConfigError(f"The --param {text!r} lists no values.")
+        raise ConfigError(f"The {name}{text!r} lists no values.")
+    seen: dict[float | str, str] = {}
+    for v in values:
+        try:
+            k: float | str = float(v)
+        except ValueError:
+            k = v
+        if k in seen:
+            raise ConfigError(f"The {name}{text!r} gives the same value twice "
+                              f"({seen[k]!r} and {v!r}).")
+        seen[k] = v
     return values
 
 
@@ -51,11 +76,16 @@ def resolve_key(name: str, config: Any) -> str:
     if name in all_keys:
         return name
     matches = [k for k in all_keys if k.rsplit(".", 1)[-1] == name]
-    if len(matches) != 1:
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
         raise ConfigError(f"The --param key {name!r} names {len(matches)} config keys "
-                          f"({', '.join(matches) or 'none'}); use a dotted key from: "
-                          f"{', '.join(all_keys)}.")
-    return matches[0]
+                          f"({', '.join(matches)}); use one of them.")
+    close = difflib.get_close_matches(name, all_keys + [k.rsplit(".", 1)[-1] for k in all_keys],
+                                      n=3, cutoff=0.6)
+    hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    raise ConfigError(f"The --param key {name!r} is no config key.{hint} The keys are those "
+                      "of config.yaml, e.g. objective.beta, train.lr, model.hidden.")
 
 
 def base_preset(name: str) -> str:
@@ -85,8 +115,10 @@ def sweep_points(preset: str, params: Sequence[str], seeds: int | None = None,
         if "=" not in p:
             raise ConfigError(f"A --param must look like key=values. Got {p!r} instead.")
         name, text = p.split("=", 1)
+        if not name.strip():
+            raise ConfigError(f"A --param must look like key=values. Got {p!r} instead.")
         key = resolve_key(name.strip(), config)
-        axes.append([(key, v) for v in parse_values(text)])
+        axes.append([(key, v) for v in parse_values(text, name.strip())])
     if seeds is not None:
         if seeds < 1:
             raise ConfigError(f"The 'seeds' parameter must be >= 1. Got {seeds} instead.")

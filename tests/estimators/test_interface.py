@@ -82,3 +82,30 @@ def test_mutual_information_dispatches_and_rejects_unknown_methods():
         make_estimator("ksg", n_neighbours=3)
     assert set(ESTIMATORS) >= {"binning", "kde", "ksg", "knn-mixed", "gaussian", "discrete",
                                 "neural", "variational"}
+
+
+def test_the_gaussian_estimator_refuses_constant_columns_instead_of_nan():
+    import numpy as np
+    import pytest as _pytest
+
+    from ibkit._errors import ConfigError
+    from ibkit.estimators import GaussianEstimator
+
+    x = np.random.default_rng(0).normal(size=(200, 2))
+    x[:, 1] = 3.0
+    with _pytest.raises(ConfigError, match="constant column"):
+        GaussianEstimator().estimate(x, np.random.default_rng(1).normal(size=200))
+
+
+def test_the_plane_refuses_nan_activations_instead_of_returning_zero_bits():
+    import pytest as _pytest
+    import torch as _torch
+
+    from ibkit.estimators import BinningEstimator, KDEEstimator
+    from ibkit.plane import layer_points
+
+    t = _torch.rand(50, 3)
+    t[4, 1] = float("nan")
+    for est in (BinningEstimator(), KDEEstimator(noise_var=0.1)):
+        with _pytest.raises(ValueError, match="non-finite activations"):
+            layer_points(est, 3, "fc1", t, _torch.arange(50) % 2)

@@ -71,7 +71,13 @@ class GaussianEstimator(MIEstimator):
         if len(joint) <= joint.shape[1]:
             raise param_error("x", type(self).__name__,
                               f"more samples than dimensions ({joint.shape[1]})", len(joint))
-        cov = np.cov(joint, rowvar=False)
+        cov = np.atleast_2d(np.cov(joint, rowvar=False))
+        constant = [i for i, v in enumerate(np.diag(cov)) if not v > 0]
+        if constant:
+            side = ["x" if i < x.shape[1] else "y" for i in constant]
+            raise param_error(side[0], type(self).__name__, "free of constant columns (their "
+                              "variance is 0, the Gaussian MI undefined)",
+                              f"{len(constant)} constant column(s) of the joint (x, y)")
         return Estimate(gaussian_mi_bits(cov, x.shape[1]), "estimate", self.name, None, {})
 
 

@@ -65,6 +65,11 @@ def layer_points(
     estimator's own :meth:`~ibkit.estimators.MIEstimator.plane_information` (binning bins
     once for both; KDE builds one distance matrix for two points, ``kde-upper`` and
     ``kde-lower``; k-NN gives I(T;Y) only). The time is shared among the points."""
+    finite = torch.isfinite(t)
+    if not bool(finite.all()):
+        raise ValueError(f"The layer {layer!r} has {int((~finite).sum())} non-finite "
+                         f"activations (NaN or infinity) at epoch {epoch}: no information can be "
+                         "estimated from them (a diverged run, or NaN in the probe inputs).")
     n, start = len(t), time.perf_counter()
     infos = estimator.plane_information(t, labels)
     sec = (time.perf_counter() - start) / len(infos)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import warnings
 
 import pytest
 import torch
@@ -199,11 +198,23 @@ def test_bad_input_is_refused() -> None:
     assert kept["2_gate"] == (1, 5)
     exported = export_pruned(gated, x)  # one unit survives: a working model
     assert exported[0].out_features == 1
-    with pytest.raises(ConfigError, match="after the last layer"):
-        g2 = add_gates(model, ["3"], x)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            export_pruned(g2, x)
+    with pytest.raises(ConfigError, match="no Linear or Conv2d follows it"):
+        add_gates(model, ["3"], x)  # refused when added, not after training at export
+
+
+def test_traps_are_refused_before_training() -> None:
+    x = torch.rand(4, 1, 6, 6)
+    cnn = nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(),
+                        nn.Linear(64, 2))
+    with pytest.raises(ConfigError, match="batch norm '1' follows it.*gate '1' instead"):
+        add_gates(cnn, ["0"], x)
+    gated = add_gates(cnn, ["1"], x)
+    with pytest.raises(ConfigError, match=r"names \['2'\], which are not gates.*'1_gate'"):
+        VIBNetObjective({"2": 5.0}, 100).param_groups(gated)
+    with pytest.raises(ConfigError, match="has none, so it would be plain cross-entropy"):
+        VIBNetObjective(1.0, 100)(cnn, x, torch.zeros(4, dtype=torch.long))
+    with pytest.raises(ConfigError, match="needs the gated model"):
+        compression_report(cnn, cnn, cnn, x)
 
 
 def test_report_counts_exactly_off_square_inputs_and_positions_as_ints() -> None:

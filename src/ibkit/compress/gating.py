@@ -56,6 +56,7 @@ def add_gates(model: nn.Sequential, after: Sequence[str], example: torch.Tensor,
                 f"Cannot gate module {name!r} of type {type(children[name]).__name__}. Gates "
                 f"follow {', '.join(sorted({t.__name__ for t in GATEABLE}))} modules."
             )
+    _check_exportable(children, after)
     sizes = _output_sizes(model, example)
     first = next(iter(children))
     input_after = first if isinstance(children[first], nn.Flatten) else None
@@ -70,6 +71,29 @@ def add_gates(model: nn.Sequential, after: Sequence[str], example: torch.Tensor,
             if name in after and name == input_after and INPUT in after:
                 raise ConfigError(f"Gate either {INPUT!r} or {name!r}, not both: the same units.")
     return nn.Sequential(new).to(next(model.parameters()).device)
+
+
+def _check_exportable(children: OrderedDict[str, nn.Module], after: Sequence[str]) -> None:
+    """Refuse now the positions that :func:`ibkit.compress.export_pruned` would refuse after
+    training: a gate with no Linear or Conv2d after it (its units could not be cut from a
+    consumer), and a gate between a layer and its batch norm (it cannot be folded in)."""
+    names = list(children)
+    for name in after:
+        if name == INPUT:
+            continue
+        rest = [children[n] for n in names[names.index(name) + 1:]]
+        consumer = next((i for i, m in enumerate(rest) if isinstance(m, (nn.Linear, nn.Conv2d))),
+                        None)
+        if consumer is None:
+            raise ConfigError(f"Cannot gate module {name!r}: no Linear or Conv2d follows it, so "
+                              "its pruned units could not be removed (gate a hidden layer, not "
+                              "the output).")
+        norm = next((n for n, m in zip(names[names.index(name) + 1:], rest[:consumer],
+                                       strict=False)
+                     if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d))), None)
+        if norm is not None:
+            raise ConfigError(f"Cannot gate module {name!r}: batch norm {norm!r} follows it, "
+                              f"and a gate cannot be folded into it; gate {norm!r} instead.")
 
 
 @torch.no_grad()
@@ -135,6 +159,7 @@ class VIBNetObjective(Objective):
         """Optimizer groups: the network's weights, then the gates' parameters (at
         ``gate_lr`` when set, and never weight-decayed: their regularizer is the KL term);
         the engine's trainer builds its optimizer from these."""
+        self.check_model(model)
         gate_ids = {id(p) for g in gates(model).values() for p in g.parameters()}
         params = [p for p in model.parameters() if p.requires_grad]
         weights = [p for p in params if id(p) not in gate_ids]
@@ -144,10 +169,26 @@ class VIBNetObjective(Objective):
             extra["lr"] = float(self.gate_lr)
         return [{"params": weights}, {"params": gate_params, **extra}]
 
+    def check_model(self, model: nn.Module) -> None:
+        """ConfigError unless ``model`` has gates and every gate named in ``gamma`` is one of
+        them (a typo such as ``"2"`` for ``"2_gate"`` would silently leave a gate at 0)."""
+        names = list(gates(model))
+        if not names:
+            raise ConfigError("VIBNetObjective needs a model with InformationGate modules (see "
+                              "add_gates); this one has none, so it would be plain cross-entropy.")
+        if isinstance(self.gamma, Mapping):
+            unknown = [k for k in self.gamma if k not in names]
+            if unknown:
+                raise ConfigError(f"The 'gamma' parameter of VIBNetObjective names {unknown}, "
+                                  f"which are not gates of the model; its gates: {names}.")
+        self._checked = id(model)
+
     def _gamma(self, name: str) -> float:
         return float(self.gamma.get(name, 0.0) if isinstance(self.gamma, Mapping) else self.gamma)
 
     def __call__(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> StepOutput:
+        if getattr(self, "_checked", None) != id(model):
+            self.check_model(model)
         logits = model(x)
         ce = F.cross_entropy(logits, y)
         gs = gates(model)

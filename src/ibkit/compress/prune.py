@@ -8,6 +8,7 @@ import torch
 from torch import nn
 from torch.nn.utils import prune
 
+from ibkit._errors import ConfigError
 from ibkit.compress.gating import gates
 
 
@@ -25,7 +26,8 @@ def prune_gates(model: nn.Module, threshold: float | None = None) -> dict[str, t
     out = {}
     found = gates(model)
     if not found:
-        raise ValueError("prune_gates: the model has no InformationGate to prune.")
+        raise ConfigError("prune_gates: the model has no InformationGate to prune (add them "
+                          "with add_gates and train with VIBNetObjective first).")
     for name, gate in found.items():
         t = gate.threshold if threshold is None else threshold
         with torch.no_grad():

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from ibkit._errors import ConfigError
 from ibkit.compress.gating import gates
 from ibkit.layers import InformationGate
 
@@ -99,8 +100,12 @@ def positions_per_unit(gated: nn.Module, example: torch.Tensor) -> dict[str, int
 
 def compression_report(original: nn.Module, gated: nn.Module, exported: nn.Module,
                        example: torch.Tensor) -> CompressionReport:
-    """Compare the dense ``original`` with the ``exported`` model; unit counts from ``gated``."""
+    """Compare the dense ``original`` with the ``exported`` model; unit counts from ``gated``
+    (ConfigError if ``gated`` has no gates)."""
     units = {name: [len(g.kept()), g.num_units] for name, g in gates(gated).items()}
+    if not units:
+        raise ConfigError("compression_report needs the gated model (with InformationGate "
+                          "modules) as 'gated'; this one has none.")
     w0, w1 = count_weights(original), count_weights(exported)
     device = next(original.parameters()).device
     pos = positions_per_unit(gated, example.to(next(gated.parameters()).device))

@@ -101,3 +101,59 @@ def test_report_on_damaged_files_is_one_line(finished, tmp_path, damage):
         lines = (run / "metrics.csv").read_text().splitlines()
         (run / "metrics.csv").write_text("\n".join([*lines[:-1], lines[-1][:20]]) + "\n")
     _one_line_error(["report", str(run)], "summary.json" if damage == "summary" else "damaged")
+
+
+def test_a_failed_start_leaves_nothing_and_the_same_command_then_runs(tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("needs a machine without CUDA")
+    out = tmp_path / "r"
+    _one_line_error(["run", "digits-mlp", "--run-dir", str(out), "--device", "cuda", *FAST],
+                    "no CUDA device")
+    assert not out.exists()
+    r = CliRunner().invoke(main, ["run", "digits-mlp", "--run-dir", str(out), *FAST])
+    assert r.exit_code == 0, r.output
+
+
+def test_a_missing_data_dir_is_an_error_not_a_silent_fallback(tmp_path):
+    _one_line_error(["run", "digits-mlp", "--run-dir", str(tmp_path / "r"), "--set",
+                     "data.name=mnist", "--data-dir", str(tmp_path / "nonexistent"), *FAST],
+                    "does not exist")
+    assert not (tmp_path / "r").exists()
+
+
+def test_the_offline_error_names_the_files_that_are_missing(tmp_path, monkeypatch):
+    from ibkit.data import load_mnist
+
+    partial = tmp_path / "data" / "mnist"
+    partial.mkdir(parents=True)
+    for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"):
+        (partial / name).write_bytes(b"x")
+    monkeypatch.chdir(tmp_path)  # ../shared/data is not found from here
+    from ibkit._errors import DataError
+
+    with pytest.raises(DataError, match=r"has train-images-idx3-ubyte.gz, "
+                       r"train-labels-idx1-ubyte.gz but lacks t10k-images-idx3-ubyte.gz, "
+                       r"t10k-labels-idx1-ubyte.gz"):
+        load_mnist(tmp_path / "data", download=False)
+
+
+def test_the_run_records_where_its_data_were_read_from(finished, mnist_dir, tmp_path):
+    import yaml
+
+    from ibkit.experiments import resolve_config, run
+
+    out = tmp_path / "m"
+    run(resolve_config("digits-mlp", ["data.name=mnist", "data.train_size=500",
+                                      "data.eval_size=100", "train.epochs=1",
+                                      "train.progress=false"], data_dir=str(mnist_dir.parent)),
+        out)
+    source = yaml.safe_load((out / "config.yaml").read_text())["data_source"]
+    assert source["source"] == str(mnist_dir.resolve())
+    assert "train-images-idx3-ubyte.gz md5:" in source["files"]
+    import json
+
+    assert json.loads((out / "summary.json").read_text())["data"]["source"] == source["source"]
+    digits = yaml.safe_load((finished / "config.yaml").read_text())
+    assert digits["data_source"]["source"] == "sklearn.datasets.load_digits"

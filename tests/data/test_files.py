@@ -46,7 +46,7 @@ def test_download_goes_to_the_cache_and_is_verified(tmp_path, monkeypatch):
     src = tmp_path / "mirror" / "blob.bin"
     src.parent.mkdir()
     src.write_bytes(b"payload")
-    got = locate("set", (_spec(b"payload", src.as_uri()),), tmp_path / "nowhere")
+    got = locate("set", (_spec(b"payload", src.as_uri()),), None)
     assert (got / "blob.bin").read_bytes() == b"payload"
     assert "ibkit" in got.parts
 
@@ -57,7 +57,7 @@ def test_download_with_wrong_content_is_refused_and_not_kept(tmp_path, monkeypat
     src.write_bytes(b"tampered")
     spec = RemoteFile("blob.bin", hashlib.md5(b"payload").hexdigest(), (src.as_uri(),))
     with pytest.raises(DataError, match="Download failed"):
-        locate("set", (spec,), tmp_path / "nowhere")
+        locate("set", (spec,), None)
     leftovers = [p for p in Path(tmp_path).rglob("*") if p.name.startswith("blob.bin.")]
     assert leftovers == []
     # the unverified file itself never reaches the cache

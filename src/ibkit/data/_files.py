@@ -119,6 +119,8 @@ def locate(
         ChecksumError: a file was found but its checksum is wrong.
         DataError: the files are nowhere and cannot be downloaded.
     """
+    if data_dir is not None and not Path(data_dir).is_dir():
+        raise DataError(f"The --data-dir '{data_dir}' does not exist or is not a directory.")
     for d in candidate_dirs(name, data_dir):
         if all((d / f.filename).is_file() for f in files):
             for f in files:
@@ -138,8 +140,31 @@ def locate(
         reason = " Downloads are off."
     wanted = ", ".join(f.filename for f in files)
     where = ", ".join(str(d) for d in candidate_dirs(name, data_dir)[:3])
+    partial = _most_complete(name, files, data_dir)
     raise DataError(
         f"Data set '{name}' not found: put {wanted} in one of {where} "
-        f"(or pass --data-dir / set IBKIT_DATA).{reason}"
+        f"(or pass --data-dir / set IBKIT_DATA).{partial}{reason}"
     )
+
+
+def _most_complete(name: str, files: tuple[RemoteFile, ...],
+                   data_dir: str | os.PathLike | None) -> str:
+    """`` 'DIR' has A but lacks B, C.`` for the candidate directory with the most files."""
+    best: Path | None = None
+    have: list[str] = []
+    for d in candidate_dirs(name, data_dir):
+        found = [f.filename for f in files if (d / f.filename).is_file()]
+        if len(found) > len(have):
+            best, have = d, found
+    if best is None:
+        return ""
+    missing = [f.filename for f in files if f.filename not in have]
+    return f" '{best}' has {', '.join(have)} but lacks {', '.join(missing)}."
+
+
+def provenance(root: Path, files: tuple[RemoteFile, ...]) -> dict[str, str]:
+    """The notes that say where a data set was read: its folder and each file's verified
+    checksum."""
+    return {"source": str(root.resolve()),
+            "files": "; ".join(f"{f.filename} {f.algorithm}:{f.checksum}" for f in files)}
 

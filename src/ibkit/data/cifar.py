@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from ibkit._errors import DataError
-from ibkit.data._files import RemoteFile, locate
+from ibkit.data._files import RemoteFile, locate, provenance
 from ibkit.data._scaling import scale_pixels
 from ibkit.data._types import Dataset, Split
 from ibkit.data.splits import split_off
@@ -80,4 +80,5 @@ def load_cifar10(
     if val_size is None:
         val_size = min(5000, len(train) // 10)
     train, val = split_off(scaled(train), val_size, seed)
-    return Dataset("cifar10", train, val, scaled(test), 10, {"source": str(root), "scale": scale})
+    return Dataset("cifar10", train, val, scaled(test), 10,
+                   {**provenance(root, CIFAR10_FILES), "scale": scale})

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from ibkit._errors import DataError
-from ibkit.data._files import RemoteFile, locate
+from ibkit.data._files import RemoteFile, locate, provenance
 from ibkit.data._scaling import scale_pixels
 from ibkit.data._types import Dataset, Split
 from ibkit.data.splits import split_off
@@ -86,7 +86,7 @@ def _load_idx_set(
                      torch.from_numpy(y.astype(np.int64)))
 
     train, val = split_off(split("train"), val_size, seed)
-    return Dataset(name, train, val, split("t10k"), 10, {"source": str(root), "scale": scale})
+    return Dataset(name, train, val, split("t10k"), 10, {**provenance(root, files), "scale": scale})
 
 
 def load_mnist(

@@ -79,10 +79,15 @@ class RunDirectory:
             if p != self.config_path:
                 shutil.rmtree(p) if p.is_dir() else p.unlink()
 
-    def write_config(self, config: ExperimentConfig) -> None:
-        """Write ``config.yaml``: the resolved config and the ibkit version."""
+    def write_config(self, config: ExperimentConfig,
+                     data_source: dict[str, str] | None = None) -> None:
+        """Write ``config.yaml``: the resolved config, the ibkit version and, once the data
+        are loaded, ``data_source`` (the folder the files were read from and their verified
+        checksums, or how the data were made)."""
+        extra = {"data_source": dict(data_source)} if data_source else {}
         try:
-            write_yaml(self.config_path, {"ibkit_version": ibkit.__version__, **to_dict(config)})
+            write_yaml(self.config_path, {"ibkit_version": ibkit.__version__, **to_dict(config),
+                                          **extra})
         except OSError as e:
             raise RunDirError(f"Cannot write '{self.config_path}': {e.strerror or e}.") from None
 
@@ -93,6 +98,7 @@ class RunDirectory:
         except (OSError, ValueError, TypeError) as e:
             raise RunDirError(f"Cannot read '{self.config_path}': {e}.") from None
         raw.pop("ibkit_version", None)
+        raw.pop("data_source", None)
         return from_dict(ExperimentConfig, raw)
 
     def check_resumable(self, preset: str) -> ExperimentConfig:

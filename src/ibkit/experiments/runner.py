@@ -14,7 +14,7 @@ from typing import Any
 
 import ibkit
 from ibkit._config import apply_override, validate
-from ibkit._errors import ConfigError, RunDirError
+from ibkit._errors import ConfigError, IbkitError, RunDirError
 from ibkit._io import remove_orphan_temps, save_torch, write_json, write_text
 from ibkit.data import load_dataset
 from ibkit.engine import Trainer, TrainingInterrupted, seed_everything
@@ -111,6 +111,35 @@ def _open_run_dir(config: ExperimentConfig, run_dir: str | Path | None, resume: 
     return rd, config
 
 
+def _prepare(config: ExperimentConfig, rd: RunDirectory, resume: bool) -> tuple[RunContext, Trainer]:
+    """Data, recipes' setup and the trainer: everything before the first epoch."""
+    d = config.data
+    data = load_dataset(d.name, d.data_dir, d.scale, d.split_seed, d.random_labels, d.binarize,
+                        d.train_size, d.eval_size)
+    if not resume:
+        rd.write_config(config, data.notes)
+    ctx = RunContext(config, data, rd.path, resume)
+    ctx.sections["data"] = {"name": data.name, **data.notes}
+    seed_everything(config.train.seed)
+    for recipe in get_recipes(config):
+        recipe.setup(ctx)
+    if ctx.model is None:
+        raise ConfigError(f"The 'recipes' parameter {config.recipes!r} builds no model: start "
+                          "with a base recipe (classification, vib or autoencoder).")
+    trainer = Trainer(ctx.model, ctx.data, config.train, ctx.objective, ctx.callbacks,
+                      run_dir=rd.path)
+    return ctx, trainer
+
+
+def _remove_failed_start(rd: RunDirectory) -> None:
+    """A run that failed before its first epoch leaves nothing: its config.yaml goes (the
+    directory too, when nothing else is in it), so that the same command can be run again."""
+    if not (rd.checkpoints / "last.pt").is_file() and _epochs_recorded(rd) == 0:
+        rd.config_path.unlink(missing_ok=True)
+        if rd.path.is_dir() and not any(rd.path.iterdir()):
+            rd.path.rmdir()
+
+
 def _epochs_recorded(rd: RunDirectory) -> int:
     if not rd.metrics_path.is_file():
         return 0
@@ -137,19 +166,13 @@ def run(
     """
     preset = get_preset(config.preset)
     rd, config = _open_run_dir(config, run_dir, resume, overwrite, restart)
+    try:
+        ctx, trainer = _prepare(config, rd, resume)
+    except IbkitError:
+        if not resume:
+            _remove_failed_start(rd)
+        raise
     recipes = get_recipes(config)
-    d = config.data
-    ctx = RunContext(config, load_dataset(d.name, d.data_dir, d.scale, d.split_seed,
-                                          d.random_labels, d.binarize, d.train_size,
-                                          d.eval_size), rd.path, resume)
-    seed_everything(config.train.seed)
-    for recipe in recipes:
-        recipe.setup(ctx)
-    if ctx.model is None:
-        raise ConfigError(f"The 'recipes' parameter {config.recipes!r} builds no model: start "
-                          "with a base recipe (classification, vib or autoencoder).")
-    trainer = Trainer(ctx.model, ctx.data, config.train, ctx.objective, ctx.callbacks,
-                      run_dir=rd.path)
     try:
         trainer.fit(resume=resume and (rd.checkpoints / "last.pt").is_file())
     except TrainingInterrupted:

@@ -157,3 +157,48 @@ def test_the_run_records_where_its_data_were_read_from(finished, mnist_dir, tmp_
     assert json.loads((out / "summary.json").read_text())["data"]["source"] == source["source"]
     digits = yaml.safe_load((finished / "config.yaml").read_text())
     assert digits["data_source"]["source"] == "sklearn.datasets.load_digits"
+
+
+def test_a_run_directory_in_use_is_refused_and_a_stale_lock_taken_over(finished, tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    run = _copy(finished, tmp_path / "r")
+    lock = tmp_path / ".r.lock"
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        lock.write_text(f"{holder.pid} {socket.gethostname()} 2026-12-02 05:00:00\n")
+        before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+        _one_line_error(["run", "digits-mlp", "--run-dir", str(run), "--resume"], "is in use")
+        _one_line_error(["run", "digits-mlp", "--run-dir", str(run), "--overwrite", *FAST],
+                        "is in use")
+        assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
+    finally:
+        holder.kill()
+        holder.wait()
+    r = CliRunner().invoke(main, ["run", "digits-mlp", "--run-dir", str(run), "--resume"])
+    assert r.exit_code == 0, r.output  # the holder is gone: its lock is stale
+    assert not lock.exists()
+
+
+def test_overwrite_keeps_the_old_run_until_the_new_one_has_a_checkpoint(finished, tmp_path):
+    import torch
+
+    run = _copy(finished, tmp_path / "r")
+    summary = (run / "summary.json").read_text()
+    if not torch.cuda.is_available():  # a new run that fails before its first checkpoint
+        _one_line_error(["run", "digits-mlp", "--run-dir", str(run), "--overwrite", "--device",
+                         "cuda", *FAST], "no CUDA device")
+        assert (run / "summary.json").read_text() == summary
+    r = CliRunner().invoke(main, ["run", "digits-mlp", "--run-dir", str(run), "--overwrite",
+                                  "--seed", "5", *FAST])
+    assert r.exit_code == 0, r.output
+    assert (run / "summary.json").read_text() != summary
+    assert not [p for p in tmp_path.iterdir() if ".replaced-" in p.name]
+
+
+def test_run_files_get_the_users_umask_like_the_figures(finished):
+    modes = {p.name: p.stat().st_mode & 0o777 for p in finished.rglob("*") if p.is_file()}
+    assert modes["config.yaml"] == modes["learning_curves.png"], modes
+    assert modes["last.pt"] == modes["learning_curves.png"]

@@ -8,6 +8,7 @@ recipe's ``finish`` in order, the figures, the summary. It knows no experiment f
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -88,16 +89,14 @@ def write_summary(rd: RunDirectory, preset: Preset, trainer: Trainer, status: st
     return summary
 
 
-def _open_run_dir(config: ExperimentConfig, run_dir: str | Path | None, resume: bool,
-                  overwrite: bool, restart: bool = False) -> tuple[RunDirectory, ExperimentConfig]:
-    if run_dir is None:
-        run_dir = Path("runs") / config.preset / time.strftime("%Y%m%d-%H%M%S")
-    rd = RunDirectory(run_dir)
+def _open_run_dir(config: ExperimentConfig, rd: RunDirectory, resume: bool, overwrite: bool,
+                  restart: bool = False) -> tuple[ExperimentConfig, Path | None]:
+    """The config to run and, for ``overwrite``, where the old run was moved aside."""
     if resume or restart:
         config = rd.check_resumable(config.preset)
         if restart:
             rd.clear_for_restart()
-            return rd, config
+            return config, None
         remove_orphan_temps(rd.path)
         remove_orphan_temps(rd.checkpoints)
         if not (rd.checkpoints / "last.pt").is_file() and _epochs_recorded(rd) > 0:
@@ -105,10 +104,10 @@ def _open_run_dir(config: ExperimentConfig, run_dir: str | Path | None, resume: 
                 f"Cannot resume: '{rd.checkpoints / 'last.pt'}' is missing, but metrics.csv "
                 f"records {_epochs_recorded(rd)} epoch(s). Restore the checkpoint, or pass "
                 "--restart to begin the run again.")
-        return rd, config
-    rd.prepare_new(overwrite)
+        return config, None
+    aside = rd.prepare_new(overwrite)
     rd.write_config(config)
-    return rd, config
+    return config, aside
 
 
 def _prepare(config: ExperimentConfig, rd: RunDirectory, resume: bool) -> tuple[RunContext, Trainer]:
@@ -165,11 +164,31 @@ def run(
             (its other files are deleted): for a run whose checkpoint is lost or damaged.
     """
     preset = get_preset(config.preset)
-    rd, config = _open_run_dir(config, run_dir, resume, overwrite, restart)
+    if run_dir is None:
+        run_dir = Path("runs") / config.preset / time.strftime("%Y%m%d-%H%M%S")
+    rd = RunDirectory(run_dir)
+    with rd.lock():
+        config, aside = _open_run_dir(config, rd, resume, overwrite, restart)
+        try:
+            return _run(preset, config, rd, resume, aside)
+        except BaseException:
+            if aside is not None and aside.exists():
+                if (rd.checkpoints / "last.pt").is_file():
+                    shutil.rmtree(aside, ignore_errors=True)  # the new run has progress
+                else:
+                    rd.restore(aside)  # nothing of the new run to keep: the old one back
+            raise
+        finally:
+            if aside is not None and aside.exists() and (rd.checkpoints / "last.pt").is_file():
+                shutil.rmtree(aside, ignore_errors=True)
+
+
+def _run(preset: Preset, config: ExperimentConfig, rd: RunDirectory, resume: bool,
+         aside: Path | None) -> dict:
     try:
         ctx, trainer = _prepare(config, rd, resume)
     except IbkitError:
-        if not resume:
+        if not resume and aside is None:
             _remove_failed_start(rd)
         raise
     recipes = get_recipes(config)

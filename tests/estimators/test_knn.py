@@ -99,3 +99,16 @@ def test_mixed_knn_reports_its_parameters_and_skips_classes_of_one():
     assert 0 < est.stderr_bits < 0.05  # the naive standard error over 400 kept samples
     small = MixedKNNEstimator(k=3).estimate(x[:12], np.array([0, 0, 1, 1] * 3))
     assert math.isfinite(small.value_bits)  # classes of 6: k = 3 neighbours each
+
+
+def test_the_mixed_estimator_returns_zero_with_a_warning_for_constant_x():
+    import numpy as np
+    import pytest as _pytest
+
+    from ibkit.estimators import MixedKNNEstimator
+
+    x = np.full((300, 2), 0.5)
+    y = np.arange(300) % 3
+    with _pytest.warns(RuntimeWarning, match="x is constant"):
+        est = MixedKNNEstimator().estimate(x, y)
+    assert est.value_bits == 0.0 and est.stderr_bits == 0.0

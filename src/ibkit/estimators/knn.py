@@ -15,6 +15,8 @@ Neighbour searches use scipy's cKDTree.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 from scipy.spatial import cKDTree
@@ -122,6 +124,11 @@ class MixedKNNEstimator(_KNNBase):
 
     def _estimate(self, x: torch.Tensor, y: torch.Tensor) -> Estimate:
         self._check(len(x))
+        if bool((x == x[:1]).all()):
+            warnings.warn("MixedKNNEstimator: x is constant, so I(X;Y) = 0 exactly; returned "
+                          "0 (the k-NN formula on jittered copies of one point gives noise).",
+                          RuntimeWarning, stacklevel=3)
+            return Estimate(0.0, "estimate", self.name, 0.0, self.get_params())
         rng = np.random.default_rng(self.random_state)
         xs = _prepare(x.cpu().numpy(), self.standardize, self.jitter, rng)
         labels = y.cpu().numpy()

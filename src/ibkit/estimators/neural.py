@@ -186,6 +186,9 @@ class NeuralEstimator(MIEstimator):
                     if stale >= self.patience:
                         break
         se = float(np.std(best_vals) / math.sqrt(len(best_vals))) / LN2 if len(best_vals) > 1 else None
-        details = {**self.get_params(), "steps": step, "held_out_batches": len(best_vals)}
+        details = {**self.get_params(), "steps": step, "held_out_batches": len(best_vals),
+                   "caveat": "a lower bound in expectation only: the best of several held-out "
+                             "evaluations, it can exceed the true MI by a few standard errors "
+                             "(selection and sampling error)"}
         return Estimate(max(best, 0.0) / LN2 if self.bound != "mine" else best / LN2,
                         "lower_bound", f"neural-{self.bound}", se, details)

@@ -176,3 +176,30 @@ def test_sweep_with_seeds_through_the_command(tmp_path):
     assert "2 run(s) completed" in r.stdout
     assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["seed=0", "seed=1"]
     assert "[sweep] 2/2 done, 0 running, 0 failed" in r.stderr
+
+
+def _kill_and_resume(tmp_path: Path, reference: str, rng, index: int) -> None:
+    cut = tmp_path / f"cut{index}"
+    proc = subprocess.Popen([*IBKIT, "run", "digits-mlp", "--run-dir", str(cut), *SLOW_DEMO],
+                            env=cli_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait_for_rows(cut / "metrics.csv", 1, proc)
+    time.sleep(float(rng.uniform(0.0, 1.5)))  # anywhere, checkpoint writes included
+    proc.kill()
+    proc.wait()
+    for _ in range(3):  # a kill before the first checkpoint leaves a run to start again
+        r = ibkit("run", "digits-mlp", "--run-dir", str(cut), "--resume")
+        if r.returncode == 0:
+            break
+    assert r.returncode == 0, r.stderr
+    assert (cut / "metrics.csv").read_text() == reference
+    assert not list(cut.rglob("*.tmp")), list(cut.rglob("*.tmp"))
+
+
+@pytest.mark.parametrize("kills", [2, pytest.param(20, marks=pytest.mark.slow)])
+def test_kill_9_at_random_moments_always_resumes_byte_identical(tmp_path, reference_metrics,
+                                                                 kills):
+    import numpy as np
+
+    rng = np.random.default_rng(20)
+    for i in range(kills):
+        _kill_and_resume(tmp_path, reference_metrics, rng, i)

@@ -126,14 +126,16 @@ def _smoke() -> ExperimentConfig:
 
 
 def _mnist() -> ExperimentConfig:
-    """The scaled experiment: statically binarised MNIST, a subset, a 3-layer PixelCNN."""
+    """The scaled experiment: statically binarised MNIST, a subset, a 3-layer PixelCNN. p = 0.5
+    is the smallest rate of gd-vae-sweep whose validation VAE KL (0.027) is twice the no-
+    bottleneck model's (0.0133), at a validation -ELBO 0.006 bits/dim worse."""
     return ExperimentConfig(
         preset="gd-vae-mnist",
         recipes=("hybrid-vae",),
         data=DataConfig(name="mnist", binarize=True, train_size=10000, eval_size=2000),
         model=ModelConfig(name="hybrid-vae", hidden=(256,), bottleneck_dim=32, encoder="cnn",
                           activation="elu"),
-        hybrid=HybridConfig(bottleneck="dropout", dropout_p=0.2, layers=3, channels=32,
+        hybrid=HybridConfig(bottleneck="dropout", dropout_p=0.5, layers=3, channels=32,
                             u_channels=16, mix_hidden=64, v_dim=4, samples=16),
         train=TrainConfig(epochs=12, batch_size=64, lr=1e-3, lr_schedule="cosine"),
     )
@@ -161,9 +163,10 @@ register_presets(
            (Expected("test_nelbo_bits_per_dim", 0.75, "<=", "ibkit's own run"),)),
     Preset("gd-vae-mnist", "the hybrid VAE-PixelCNN (seed 004) on statically binarised MNIST, "
            "scaled to 2 CPU cores: 10,000 training images, 3 masked layers of 32 channels, "
-           "Gaussian dropout p = 0.2 on v (about 10 minutes)", _mnist,
-           (Expected("test_vae_kl_bits_per_dim", 0.01, ">=", "ibkit's own run: the latents "
-                     "are used"),)),
+           "Gaussian dropout p = 0.5 on v (11-17 minutes)", _mnist,
+           (Expected("test_vae_kl_bits_per_dim", 0.02, ">=", "ibkit's own run: 0.0267 and "
+                     "0.0273 (2 seeds), twice the 0.0132 of no bottleneck; p chosen on "
+                     "validation KL in gd-vae-sweep"),)),
     Preset("gd-vae-cifar10", "the hybrid VAE-PixelCNN on CIFAR-10 with a discretised logistic "
            "likelihood, nearer the paper's setup (8 masked layers of 128, v_j of 10, 100 "
            "epochs; the paper: PixelCNN++ and 350 epochs); needs the CIFAR-10 archive and a "

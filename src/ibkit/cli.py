@@ -47,7 +47,7 @@ def main() -> None:
 @main.command("list")
 def list_presets() -> None:
     """List the presets, one line each, with their expected results, then the sweep presets
-    (run with ``ibkit sweep NAME``)."""
+    (run with ``ibkit sweep NAME``) and the robustness presets (``ibkit robustness NAME``)."""
     from ibkit.experiments import PRESETS
     from ibkit.experiments.registry import SWEEP_PRESETS
 
@@ -56,6 +56,10 @@ def list_presets() -> None:
         click.echo(f"{p.name:<24} {p.description}\n{'':<24} expected: {expected}")
     for s in SWEEP_PRESETS.values():
         click.echo(f"{s.name:<24} (sweep of {s.preset}, {len(s.points)} points) {s.description}")
+    from ibkit.experiments.families.robustness import ROBUSTNESS_PRESETS
+
+    for r in ROBUSTNESS_PRESETS.values():
+        click.echo(f"{r.name:<24} (robustness: ibkit robustness {r.name}) {r.description}")
 
 
 @main.command("run")

@@ -64,6 +64,7 @@ def test_a_robustness_preset_trains_attacks_and_reuses_everything_on_a_rerun(tin
 
 def test_the_cli_attacks_one_run_and_refuses_what_is_not_a_classifier(tmp_path):
     runner = CliRunner()
+    assert "ibkit robustness robustness-mnist" in runner.invoke(main, ["list"]).output
     r = runner.invoke(main, ["robustness", "no-such-preset", "--out", str(tmp_path / "x")])
     assert r.exit_code == 2 and "Unknown robustness preset" in r.output
     r = runner.invoke(main, ["attack", str(tmp_path)])

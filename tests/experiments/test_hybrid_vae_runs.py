@@ -14,11 +14,10 @@ from click.testing import CliRunner
 
 from ibkit._errors import ConfigError
 from ibkit.cli import main
-from ibkit.data import load_dataset
 from ibkit.experiments import resolve_config, run
 from ibkit.experiments.registry import SWEEP_PRESETS, SweepPreset, register_sweep_presets
+from ibkit.experiments.runner import load_run
 from ibkit.experiments.sweep import run_sweep, sweep_points
-from ibkit.models import HybridVAE
 from ibkit.report import compare_tradeoffs
 
 FAST = ["train.epochs=2", "train.progress=false", "hybrid.samples=2",
@@ -52,12 +51,7 @@ def test_the_smoke_preset_runs_from_the_cli_and_writes_a_complete_run_directory(
 def test_the_reported_bound_is_theorem_1_on_the_saved_models_test_inputs(tmp_path):
     config = resolve_config("gd-vae-smoke", FAST)
     summary = run(config, tmp_path / "r")
-    model = HybridVAE((1, 8, 8), 8, (64,), "cnn", "bernoulli", "dropout", 0.2, 4, 2, 16, 8, 32)
-    model.load_state_dict(torch.load(tmp_path / "r" / "checkpoints" / "model.pt",
-                                     weights_only=True))
-    d = config.data
-    data = load_dataset(d.name, None, d.scale, d.split_seed, False, True, d.train_size,
-                        d.eval_size)
+    _, model, data = load_run(tmp_path / "r")  # the saved model.pt, read with weights_only
     from ibkit.experiments.families.hybrid_vae import bottleneck_information
 
     torch.manual_seed(0)

@@ -99,11 +99,12 @@ def _open_run_dir(config: ExperimentConfig, rd: RunDirectory, resume: bool, over
             return config, None
         remove_orphan_temps(rd.path)
         remove_orphan_temps(rd.checkpoints)
-        if not (rd.checkpoints / "last.pt").is_file() and _epochs_recorded(rd) > 0:
+        epochs = _epochs_recorded(rd)
+        if not (rd.checkpoints / "last.pt").is_file() and epochs > 0:
             raise RunDirError(
                 f"Cannot resume: '{rd.checkpoints / 'last.pt'}' is missing, but metrics.csv "
-                f"records {_epochs_recorded(rd)} epoch(s). Restore the checkpoint, or pass "
-                "--restart to begin the run again.")
+                f"records {epochs} epoch(s). Restore the checkpoint, or pass --restart to "
+                "begin the run again.")
         return config, None
     aside = rd.prepare_new(overwrite)
     rd.write_config(config)
@@ -172,14 +173,11 @@ def run(
         try:
             return _run(preset, config, rd, resume, aside)
         except BaseException:
-            if aside is not None and aside.exists():
-                if (rd.checkpoints / "last.pt").is_file():
-                    shutil.rmtree(aside, ignore_errors=True)  # the new run has progress
-                else:
-                    rd.restore(aside)  # nothing of the new run to keep: the old one back
+            if aside is not None and not (rd.checkpoints / "last.pt").is_file():
+                rd.restore(aside)  # nothing of the new run to keep: the old one back
             raise
         finally:
-            if aside is not None and aside.exists() and (rd.checkpoints / "last.pt").is_file():
+            if aside is not None and aside.exists():  # the new run has a checkpoint
                 shutil.rmtree(aside, ignore_errors=True)
 
 
@@ -205,11 +203,10 @@ def _run(preset: Preset, config: ExperimentConfig, rd: RunDirectory, resume: boo
     return write_summary(rd, preset, trainer, "completed", ctx.metrics, ctx.sections)
 
 
-def load_run(run_dir: str | Path, load_data: bool = True) -> tuple[ExperimentConfig, Any, Any]:
+def load_run(run_dir: str | Path) -> tuple[ExperimentConfig, Any, Any]:
     """``(config, model, data)`` of a finished run directory: its ``config.yaml``, the model it
     saved (``checkpoints/model.pt``, read with ``weights_only=True``) in evaluation mode, and
-    its data set (its splits and scaling; the data set is read either way to size the model,
-    and ``load_data=False`` returns None in its place).
+    its data set (its splits and scaling), which also sizes the model.
 
     Raises:
         ConfigError: the directory holds no finished run.
@@ -227,4 +224,4 @@ def load_run(run_dir: str | Path, load_data: bool = True) -> tuple[ExperimentCon
                         d.train_size, d.eval_size)
     model = build_model(config, data)
     model.load_state_dict(load_torch(rd.checkpoints / "model.pt"))
-    return config, model.eval(), data if load_data else None
+    return config, model.eval(), data

@@ -154,7 +154,10 @@ class HybridVAE(nn.Module):
                      ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """The pixel distributions' parameters ``(batch, k * C, H, W)`` given x_<j and z, with
         v (before the bottleneck) and the bottleneck's KL per example."""
-        u = self.decode_u(z)
+        return self._from_u(x, self.decode_u(z))
+
+    def _from_u(self, x: torch.Tensor, u: torch.Tensor
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         v = self.pixelcnn(x, u)
         noisy, kl = self._bottleneck(v)
         return self.mix(torch.cat([u, noisy], dim=1)), v, kl
@@ -164,8 +167,9 @@ class HybridVAE(nn.Module):
         x = x.reshape(len(x), *self.input_shape)
         q = self.encode(x)
         z = q.rsample()
-        params, v, bottleneck_kl = self.pixel_params(x, z)
-        aux = (pixel_nll_nats(self.aux(self.decode_u(z)), x, self.likelihood)
+        u = self.decode_u(z)  # once, for both decoders
+        params, v, bottleneck_kl = self._from_u(x, u)
+        aux = (pixel_nll_nats(self.aux(u), x, self.likelihood)
                if self.aux is not None else None)
         return HybridVAEOutput(z, pixel_nll_nats(params, x, self.likelihood),
                                standard_normal_kl_nats(q), bottleneck_kl, aux, v, self.dims)

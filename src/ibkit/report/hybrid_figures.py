@@ -14,6 +14,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ibkit.report._axes import _figure, _stat, read_table
+from ibkit.report.vae_figures import read_samples
 
 ELBO, KL = "test_nelbo_bits_per_dim", "test_vae_kl_bits_per_dim"
 KIND = "hybrid.bottleneck"
@@ -114,16 +115,6 @@ def samples_grid_figure(runs: list[tuple[str, np.ndarray]], per_row: int = 8) ->
     return fig
 
 
-def _samples(path: Path) -> np.ndarray | None:
-    rows = read_table(path)
-    shape = tuple(int(s) for s in str(rows[0]["shape"]).split("x")) if rows else ()
-    if len(shape) != 3 or shape[0] != 1:
-        return None
-    values = np.array([[float(v) for k, v in r.items() if k not in ("shape", "source")]
-                       for r in rows])
-    return values.reshape(len(rows), shape[1], shape[2])
-
-
 def render_hybrid_sweep(sweep_dir: str | Path) -> list[Path]:
     """``elbo_vs_kl.png``, ``samples_grid.png`` and ``tradeoff.json`` of a sweep whose points
     set ``hybrid.bottleneck`` (nothing otherwise)."""
@@ -142,9 +133,9 @@ def render_hybrid_sweep(sweep_dir: str | Path) -> list[Path]:
             continue
         seen.add(_label(r))
         point = sweep_dir / str(r.get("run", ""))
-        images = _samples(point / "samples.csv") if (point / "samples.csv").is_file() else None
-        if images is not None:
-            runs.append((_label(r), images))
+        found = read_samples(point / "samples.csv") if (point / "samples.csv").is_file() else None
+        if found is not None:
+            runs.append((_label(r), found[0]))
     if runs:
         samples_grid_figure(runs).savefig(sweep_dir / "samples_grid.png", dpi=110)
         out.append(sweep_dir / "samples_grid.png")

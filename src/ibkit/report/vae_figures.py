@@ -25,22 +25,29 @@ def image_grid_figure(images: np.ndarray, title: str = "") -> Figure:
     return fig
 
 
+def read_samples(path: str | Path) -> tuple[np.ndarray, str] | None:
+    """The grey images ``(n, H, W)`` of a ``samples.csv`` and its ``source`` text ("" when it
+    has none); None for an empty file or images that are not single-channel."""
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    shape = tuple(int(s) for s in rows[0]["shape"].split("x")) if rows else ()
+    if len(shape) != 3 or shape[0] != 1:
+        return None
+    values = np.array([[float(r[k]) for k in r if k not in ("shape", "source")] for r in rows])
+    return values.reshape(len(rows), shape[1], shape[2]), rows[0].get("source") or ""
+
+
 def render_samples(run_dir: str | Path) -> list[Path]:
     """Draw ``figures/samples.png`` from a run's ``samples.csv`` (by default decoder means of
     z ~ N(0, I); its ``source`` column, where present, says what the images are; single-channel
     images only)."""
     run_dir = Path(run_dir)
     path = run_dir / "samples.csv"
-    if not path.is_file():
+    found = read_samples(path) if path.is_file() else None
+    if found is None:
         return []
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
-    shape = tuple(int(s) for s in rows[0]["shape"].split("x")) if rows else ()
-    if len(shape) != 3 or shape[0] != 1:
-        return []
-    images = np.array([[float(r[k]) for k in r if k not in ("shape", "source")] for r in rows])
-    fig = image_grid_figure(images.reshape(len(rows), shape[1], shape[2]).clip(0, 1),
-                            rows[0].get("source") or "decoder means of z ~ N(0, I)")
+    images, source = found
+    fig = image_grid_figure(images.clip(0, 1), source or "decoder means of z ~ N(0, I)")
     out = run_dir / "figures" / "samples.png"
     fig.savefig(out, dpi=100)
     return [out]

@@ -9,11 +9,11 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ibkit._io import write_rows_csv
 from ibkit._units import LN2
 from ibkit.data import Dataset
 from ibkit.engine import TrainConfig
 from ibkit.experiments.config import DataConfig, ExperimentConfig, HybridConfig, ModelConfig
+from ibkit.experiments.families.vae import write_image_rows
 from ibkit.experiments.registry import (
     Expected,
     Preset,
@@ -45,11 +45,9 @@ def write_pixel_samples(model: HybridVAE, path: Path, n: int, seed: int) -> None
     (no bottleneck noise), z ~ N(0, I), one row each (drawn as ``figures/samples.png``)."""
     was_training = model.training
     model.eval()
-    images = model.sample(n, torch.Generator().manual_seed(seed)).flatten(1).cpu()
+    images = model.sample(n, torch.Generator().manual_seed(seed))
     model.train(was_training)
-    shape = "x".join(str(s) for s in model.input_shape)
-    write_rows_csv(path, [{"shape": shape, "source": "drawn pixel by pixel, z ~ N(0, I)",
-                           **{f"v{i}": float(v) for i, v in enumerate(row)}} for row in images])
+    write_image_rows(path, images, model.input_shape, "drawn pixel by pixel, z ~ N(0, I)")
 
 
 @torch.no_grad()

@@ -18,7 +18,7 @@ import torch
 from torch.distributions import Independent, Normal
 
 from ibkit._errors import ConfigError
-from ibkit._io import append_rows_csv, load_torch, truncate_rows_csv
+from ibkit._io import append_rows_csv, truncate_rows_csv
 from ibkit.callbacks import Callback
 from ibkit.data import Dataset, teacher_dataset
 from ibkit.engine import TrainConfig
@@ -38,7 +38,6 @@ from ibkit.experiments.registry import (
     register_presets,
     register_recipe,
 )
-from ibkit.experiments.rundir import RunDirectory
 from ibkit.models import VAE, VIBClassifier
 
 BOUNDS_FILE = "teacher_bounds.csv"
@@ -54,21 +53,17 @@ def vib_student(model: VIBClassifier) -> Any:
 
 def load_teacher(run_dir: Path) -> VAE:
     """The VAE of a finished ``vae`` run directory, in evaluation mode."""
-    rd = RunDirectory(run_dir)
-    if not (rd.checkpoints / "model.pt").is_file():
-        raise ConfigError(f"The 'teacher.run_dir' parameter must name a finished VAE run. "
-                          f"Got '{run_dir}' instead (no checkpoints/model.pt).")
-    config = rd.read_config()
-    from ibkit.data import load_dataset
-    from ibkit.experiments.registry import build_model
+    from ibkit.experiments.runner import load_run
 
-    d = config.data
-    model = build_model(config, load_dataset(d.name, d.data_dir, d.scale, d.split_seed))
+    try:
+        config, model, _ = load_run(run_dir)
+    except ConfigError:
+        raise ConfigError(f"The 'teacher.run_dir' parameter must name a finished VAE run. "
+                          f"Got '{run_dir}' instead (no finished run there).") from None
     if not isinstance(model, VAE):
         raise ConfigError(f"The 'teacher.run_dir' parameter must name a VAE run. Got '{run_dir}' "
                           f"instead (model.name={config.model.name!r}).")
-    model.load_state_dict(load_torch(rd.checkpoints / "model.pt"))
-    return model.eval()
+    return model
 
 
 class MeanTeacher:

@@ -39,10 +39,16 @@ def write_samples(model: VAE, path, seed: int) -> None:
     g = torch.Generator().manual_seed(seed)
     param = next(model.parameters())
     z = torch.randn(N_SAMPLES, model.latent_dim, generator=g).to(param)
-    mean = model.decode(z).mean.flatten(1).cpu()
-    shape = "x".join(str(s) for s in model.input_shape)
-    write_rows_csv(path, [{"shape": shape, **{f"v{i}": float(v) for i, v in enumerate(row)}}
-                          for row in mean])
+    write_image_rows(path, model.decode(z).mean, model.input_shape)
+
+
+def write_image_rows(path, images: torch.Tensor, shape, source: str | None = None) -> None:
+    """``samples.csv``: one row per image, its ``shape`` (``CxHxW``), an optional ``source``
+    (what the images are) and the values ``v0, v1, ...``."""
+    text = "x".join(str(s) for s in shape)
+    head = {"shape": text, **({"source": source} if source else {})}
+    write_rows_csv(path, [{**head, **{f"v{i}": float(v) for i, v in enumerate(row)}}
+                          for row in images.flatten(1).cpu()])
 
 
 class VAERecipe(Recipe):

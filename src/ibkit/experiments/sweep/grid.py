@@ -108,7 +108,7 @@ def sweep_points(preset: str, params: Sequence[str], seeds: int | None = None,
     """
     named = SWEEP_PRESETS.get(preset)
     config = resolve_config(base_preset(preset), list(overrides))
-    axes: list[list[tuple[str, str] | dict[str, str]]] = []
+    axes: list[list[dict[str, str]]] = []  # each axis: the values it sets, one dict per value
     if named is not None:
         axes.append([{resolve_key(k, config): v for k, v in p.items()} for p in named.points])
     for p in params:
@@ -118,29 +118,19 @@ def sweep_points(preset: str, params: Sequence[str], seeds: int | None = None,
         if not name.strip():
             raise ConfigError(f"A --param must look like key=values. Got {p!r} instead.")
         key = resolve_key(name.strip(), config)
-        axes.append([(key, v) for v in parse_values(text, name.strip())])
+        axes.append([{key: v} for v in parse_values(text, name.strip())])
     if seeds is not None:
         if seeds < 1:
             raise ConfigError(f"The 'seeds' parameter must be >= 1. Got {seeds} instead.")
-        if any(SEED_KEY in _keys(entry) for axis in axes for entry in axis):
+        if any(SEED_KEY in entry for axis in axes for entry in axis):
             raise ConfigError("Give the seeds either as --seeds or as --param train.seed=..., "
                               "not both.")
         s0 = config.train.seed
-        axes.append([(SEED_KEY, str(s)) for s in range(s0, s0 + seeds)])
+        axes.append([{SEED_KEY: str(s)} for s in range(s0, s0 + seeds)])
     if not axes:
         raise ConfigError("A sweep needs at least one --param or --seeds.")
-    return [_merge(combo) for combo in itertools.product(*axes)]
-
-
-def _keys(entry: tuple[str, str] | dict[str, str]) -> list[str]:
-    return list(entry) if isinstance(entry, dict) else [entry[0]]
-
-
-def _merge(combo: Sequence[tuple[str, str] | dict[str, str]]) -> dict[str, str]:
-    point: dict[str, str] = {}
-    for entry in combo:
-        point.update(entry if isinstance(entry, dict) else dict([entry]))
-    return point
+    return [{k: v for entry in combo for k, v in entry.items()}
+            for combo in itertools.product(*axes)]
 
 
 def point_name(point: dict[str, str]) -> str:

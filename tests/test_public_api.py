@@ -72,7 +72,7 @@ PUBLIC = {
         "BetaSchedule", "CrossEntropy", "FunctionObjective", "Objective", "ReconstructionBits",
         "StepOutput", "VIBLoss", "VIBObjective", "accuracy", "as_objective", "check_beta",
         "cross_entropy", "error_pct", "label_entropy_bits", "vib_loss", "ELBOBits",
-        "HybridELBOBits", "CEBObjective",
+        "HybridELBOBits", "CEBObjective", "VIB_CONTRACT", "check_vib_output",
     ],
     "ibkit.plane": [
         "GradientStats", "IBCurve", "InformationPlane", "OUTPUT", "PlanePoint", "bsc_curve_bits",

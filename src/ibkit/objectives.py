@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ibkit._errors import param_error
+from ibkit._errors import ConfigError, param_error
 from ibkit._units import LN2
 
 
@@ -235,8 +235,10 @@ def vib_loss(logits: torch.Tensor, y: torch.Tensor, kl_nats: torch.Tensor, beta:
     """Deep VIB's J in bits from per-sample logits ``(S, B, C)`` and per-example KL ``(B,)`` nats.
 
     The class loss averages the cross-entropy over the S samples of z (the Monte Carlo
-    estimate of E_eps[-log q(y|z)]), then over the batch.
+    estimate of E_eps[-log q(y|z)]), then over the batch. Logits ``(B, C)`` count as one sample.
     """
+    if logits.dim() == 2:
+        logits = logits.unsqueeze(0)
     s, b, c = logits.shape
     ce_nats = (F.cross_entropy(logits[0], y) if s == 1
                else F.cross_entropy(logits.reshape(s * b, c), y.repeat(s)))
@@ -265,8 +267,32 @@ class BetaSchedule:
         return self.beta * min(1.0, (epoch + 1) / self.warmup_epochs)
 
 
+VIB_CONTRACT = (
+    "The model contract of VIBObjective: model(x) returns an object with .logits (class scores "
+    "per sample of z, (n_samples, batch, n_classes), or (batch, n_classes) for one sample), "
+    ".log_probs (batch, n_classes) and .bottleneck with .kl_nats (KL per example in nats, "
+    "(batch,)), as ibkit.models.VIBOutput and ibkit.layers.BottleneckOutput do."
+)
+
+
+def check_vib_output(out: Any, owner: str = "VIBObjective") -> None:
+    """Refuse a model output that lacks what :class:`VIBObjective` reads (:data:`VIB_CONTRACT`),
+    naming the first missing attribute.
+
+    Raises:
+        ConfigError: ``out`` has no ``logits``, ``log_probs`` or ``bottleneck.kl_nats``.
+    """
+    missing = next((a for a in ("logits", "log_probs", "bottleneck") if not hasattr(out, a)), None)
+    if missing is None and not hasattr(out.bottleneck, "kl_nats"):
+        missing = "bottleneck.kl_nats"
+    if missing is not None:
+        raise ConfigError(f"{owner}: the model's output ({type(out).__name__}) has no "
+                          f"'.{missing}'. {VIB_CONTRACT}")
+
+
 class VIBObjective(Objective):
-    """The engine objective for :class:`ibkit.models.VIBClassifier`: J in bits, bounds as metrics.
+    """The engine objective for :class:`ibkit.models.VIBClassifier`, or any model that keeps
+    its contract (:data:`VIB_CONTRACT`): J in bits, bounds as metrics.
 
     Args:
         beta: a float or a :class:`BetaSchedule`.
@@ -289,6 +315,7 @@ class VIBObjective(Objective):
     def __call__(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> StepOutput:
         """One batch: forward, J in bits, and the bounds."""
         out = model(x)
+        check_vib_output(out)
         parts = vib_loss(out.logits, y, out.bottleneck.kl_nats, self.beta, self.label_entropy)
         metrics = {"class_loss_bits": parts.class_loss_bits.detach(),
                    "kl_bits": parts.kl_bits.detach(),
@@ -311,6 +338,7 @@ class CEBObjective(VIBObjective):
     def __call__(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> StepOutput:
         """One batch: forward, J in bits, the residual information and the I(Z;Y) bound."""
         out = model(x)
+        check_vib_output(out, "CEBObjective")
         b = out.bottleneck
         ceb: Any = model
         residual = ceb.backward_kl_nats(b.mean, b.std, y)
@@ -334,9 +362,11 @@ __all__ = [
     "StepOutput",
     "VIBLoss",
     "VIBObjective",
+    "VIB_CONTRACT",
     "accuracy",
     "as_objective",
     "check_beta",
+    "check_vib_output",
     "cross_entropy",
     "error_pct",
     "label_entropy_bits",

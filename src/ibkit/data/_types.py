@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import torch
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Split:
     """One split of a data set.
 
@@ -26,8 +26,13 @@ class Split:
     def __len__(self) -> int:
         return len(self.y)
 
+    def __repr__(self) -> str:
+        """Shapes and dtypes, not the tensors: ``Split(x=(1000, 1, 28, 28) float32, y=(1000,) int64)``."""
+        return (f"Split(x={tuple(self.x.shape)} {_dtype(self.x)}, "
+                f"y={tuple(self.y.shape)} {_dtype(self.y)})")
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, repr=False)
 class Dataset:
     """A classification data set with train, validation and (optional) test splits.
 
@@ -46,6 +51,14 @@ class Dataset:
     n_classes: int
     notes: dict[str, str] = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        """One line: name, split sizes, input shape, classes (not the tensors)."""
+        sizes = ", ".join(f"{k}={len(v) if v is not None else None}"
+                          for k, v in (("train", self.train), ("val", self.val),
+                                       ("test", self.test)))
+        return (f"Dataset({self.name!r}, {sizes}, input_shape={self.input_shape}, "
+                f"n_classes={self.n_classes})")
+
     @property
     def input_shape(self) -> tuple[int, ...]:
         """Shape of one input, without the sample dimension."""
@@ -55,3 +68,7 @@ class Dataset:
     def input_dim(self) -> int:
         """Number of input features once flattened."""
         return int(torch.tensor(self.input_shape).prod().item())
+
+
+def _dtype(t: torch.Tensor) -> str:
+    return str(t.dtype).removeprefix("torch.")

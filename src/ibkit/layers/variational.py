@@ -37,6 +37,7 @@ class BottleneckOutput:
         mean: encoder means mu, ``(batch, dim)``.
         std: encoder standard deviations sigma, ``(batch, dim)``.
         kl_nats: KL[p(z|x) || r(z)] per example, ``(batch,)``, in nats.
+        kl_bits: (property) the same KL in bits, ``kl_nats / ln 2``.
     """
 
     z: torch.Tensor

@@ -40,8 +40,11 @@ class InformationPlane(Callback):
         y: ``(n,)`` integer labels of the probe inputs.
         estimators: estimators of :mod:`ibkit.estimators` that take labels as y
             (``BinningEstimator``, ``KDEEstimator``, ``MixedKNNEstimator``, ...).
-        layers: module names; default every activation module; ``"output"`` adds the
-            softmax of the model's output.
+        layers: module names. Default (None): every activation module of the model
+            (:func:`ibkit.plane.default_layers`: ReLU, Tanh, ... modules, the hidden layers),
+            which leaves the output out; to include it, name the layers and add
+            ``"output"`` (:data:`ibkit.plane.OUTPUT`), recorded as the softmax of the
+            model's output, e.g. ``[*default_layers(model), "output"]``.
         epochs: epochs at which the callback records (see :func:`epoch_schedule`); None
             records every epoch. ``update`` called by hand always records.
         path: the ``plane.csv`` to append to, or None to keep the points in memory only.

@@ -191,6 +191,15 @@ class HybridConfig:
 
 
 @dataclass
+class LogConfig:
+    """Extra logging of a run. ``tensorboard``: an event file in ``RUN_DIR/tensorboard`` with
+    the metrics, the plane's points and the gates' counts per epoch and the figures at the
+    end (:mod:`ibkit.integrations.tensorboard`; needs ``ibkit[tensorboard]``)."""
+
+    tensorboard: bool = False
+
+
+@dataclass
 class ExperimentConfig:
     """A whole experiment; ``preset`` names the preset it came from, ``recipes`` the pieces
     the run composes, in order (see :mod:`ibkit.experiments.registry`): a base recipe that
@@ -207,3 +216,4 @@ class ExperimentConfig:
     compress: CompressConfig = field(default_factory=CompressConfig)
     teacher: TeacherConfig = field(default_factory=TeacherConfig)
     hybrid: HybridConfig = field(default_factory=HybridConfig)
+    log: LogConfig = field(default_factory=LogConfig)

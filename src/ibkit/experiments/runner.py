@@ -28,6 +28,7 @@ from ibkit.experiments.registry import (
     get_recipes,
 )
 from ibkit.experiments.rundir import RunDirectory
+from ibkit.integrations import TensorBoardCallback, log_figures
 from ibkit.objectives import error_pct
 from ibkit.report import render_figures
 
@@ -126,6 +127,8 @@ def _prepare(config: ExperimentConfig, rd: RunDirectory, resume: bool) -> tuple[
     if ctx.model is None:
         raise ConfigError(f"The 'recipes' parameter {config.recipes!r} builds no model: start "
                           "with a base recipe (classification, vib or autoencoder).")
+    if config.log.tensorboard:
+        ctx.callbacks.append(TensorBoardCallback(rd.path / "tensorboard"))
     trainer = Trainer(ctx.model, ctx.data, config.train, ctx.objective, ctx.callbacks,
                       run_dir=rd.path)
     return ctx, trainer
@@ -200,6 +203,8 @@ def _run(preset: Preset, config: ExperimentConfig, rd: RunDirectory, resume: boo
     for recipe in recipes:
         recipe.finish(ctx)
     render_figures(rd.path)
+    if config.log.tensorboard:
+        log_figures(rd.path / "tensorboard", rd.path, step=len(trainer.history))
     return write_summary(rd, preset, trainer, "completed", ctx.metrics, ctx.sections)
 
 

@@ -20,6 +20,7 @@ from torch import nn
 
 from ibkit._errors import IbkitError
 from ibkit.estimators import MIEstimator
+from ibkit.integrations.tensorboard import plane_scalars
 from ibkit.plane import GradientStats, InformationPlane, PlanePoint
 
 try:
@@ -64,6 +65,7 @@ class InformationPlaneCallback(pl.Callback):
         self.plane: InformationPlane | None = None
         self._done: dict | None = None
         self._logger: Any = None
+        self._shim: Any = None
 
     @property
     def points(self) -> list[PlanePoint]:
@@ -77,15 +79,14 @@ class InformationPlaneCallback(pl.Callback):
         self.plane.on_points = self._log
         if self._done is not None:
             self.plane.load_state_dict(self._done)
-        shim = SimpleNamespace(history=[None] * trainer.current_epoch,
-                               eval_model=self.plane.model)
-        self.plane.on_train_start(shim)
+        self._shim = SimpleNamespace(history=[None] * trainer.current_epoch,
+                                     eval_model=self.plane.model)
+        self.plane.on_train_start(self._shim)
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        """Record the weights after ``current_epoch + 1`` epochs."""
+        """Record the weights after ``current_epoch + 1`` epochs (at the scheduled epochs)."""
         assert self.plane is not None
-        if self.plane._wanted(trainer.current_epoch + 1):
-            self.plane.update(trainer.current_epoch + 1)
+        self.plane.on_epoch_end(self._shim, trainer.current_epoch + 1, {})
 
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         """Wait for the last estimations and stop the plane's worker."""
@@ -95,10 +96,8 @@ class InformationPlaneCallback(pl.Callback):
     def _log(self, points: list[PlanePoint]) -> None:
         if self._logger is None:
             return
-        for p in points:
-            base = f"plane/{p.layer}/{p.estimator}"
-            self._logger.log_metrics({f"{base}/I_XT_bits": p.I_XT_bits,
-                                      f"{base}/I_TY_bits": p.I_TY_bits}, step=p.epoch)
+        for tag, value, step in plane_scalars(points):
+            self._logger.log_metrics({tag: value}, step=step)
 
     def state_dict(self) -> dict[str, Any]:
         """The epochs done (Lightning stores it in its checkpoints)."""

@@ -76,9 +76,9 @@ class TensorBoardCallback(Callback):
         """Open the writer after the epochs already done and follow the planes' points."""
         self.writer = summary_writer(self.log_dir, purge_step=len(trainer.history) + 1
                                      if trainer.history else None)
-        planes = self.planes if self.planes is not None else [
-            c for c in trainer.callbacks if isinstance(c, InformationPlane)]
-        for plane in planes:
+        if self.planes is None:
+            self.planes = [c for c in trainer.callbacks if isinstance(c, InformationPlane)]
+        for plane in self.planes:
             earlier = plane.on_points
 
             def forward(points: list[PlanePoint], earlier: Any = earlier) -> None:
@@ -109,8 +109,7 @@ class TensorBoardCallback(Callback):
 
     def on_train_end(self, trainer: Any) -> None:
         """Write what is queued and close the file (the planes have finished by now)."""
-        for plane in self.planes or [c for c in trainer.callbacks
-                                     if isinstance(c, InformationPlane)]:
+        for plane in self.planes or []:
             plane.flush()
         self.writer.close()
 

@@ -21,6 +21,7 @@ demo: $(STAMP)
 	$(BIN)/ibkit run demo --run-dir runs/demo --overwrite
 
 test: $(STAMP)
+	bash scripts/ensure_chromium.sh
 	$(BIN)/ruff check --output-format concise src tests benchmarks scripts
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q

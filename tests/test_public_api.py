@@ -87,7 +87,7 @@ PUBLIC = {
         "read_table", "render_compression_figure", "render_embedding", "render_figures",
         "render_plane_figures", "render_sweep_figures", "compare_tradeoffs", "plot_elbo_vs_kl",
         "render_hybrid_sweep", "samples_grid_figure", "render_robustness_figures",
-        "robustness_figure",
+        "robustness_figure", "html_report", "plane_svg", "sweep_html_report",
     ],
 }
 

@@ -164,18 +164,37 @@ def sweep_cmd(preset: str, params: tuple[str, ...], seeds: int | None,
 
 @main.command("report")
 @click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("--html", "as_html", is_flag=True,
+              help="Also write RUN_DIR/report.html: one self-contained page (summary, config, "
+                   "figures, tables, the plane as an interactive scatter) that opens without a "
+                   "server. RUN_DIR may be a sweep directory (sweep.csv): its page links a page "
+                   "per run.")
 @_friendly
-def report_cmd(run_dir: str) -> None:
-    """Re-draw the figures of RUN_DIR and print its summary."""
+def report_cmd(run_dir: str, as_html: bool) -> None:
+    """Re-draw the figures of RUN_DIR and print its summary (--html: and write its page)."""
     from pathlib import Path
 
-    from ibkit.report import format_summary, read_summary, render_figures
+    from ibkit.report import (
+        format_summary,
+        html_report,
+        read_summary,
+        render_figures,
+        sweep_html_report,
+    )
 
-    if not (Path(run_dir) / "metrics.csv").is_file():
-        raise IbkitError(f"The RUN_DIR '{run_dir}' holds no run (no metrics.csv).")
-    summary = read_summary(run_dir) if (Path(run_dir) / "summary.json").is_file() else None
+    root = Path(run_dir)
+    if not (root / "metrics.csv").is_file():
+        if (root / "sweep.csv").is_file() and as_html:
+            click.echo(f"wrote {sweep_html_report(root)}")
+            return
+        hint = " It is a sweep directory: add --html for its page." \
+            if (root / "sweep.csv").is_file() else ""
+        raise IbkitError(f"The RUN_DIR '{run_dir}' holds no run (no metrics.csv).{hint}")
+    summary = read_summary(run_dir) if (root / "summary.json").is_file() else None
     for path in render_figures(run_dir):
         click.echo(f"wrote {path}")
+    if as_html:
+        click.echo(f"wrote {html_report(root)}")
     if summary is not None:
         click.echo(format_summary(summary))
 

@@ -8,6 +8,8 @@ from ibkit.report.figures import (
     read_metrics,
     render_figures,
 )
+from ibkit.report.html import html_report, sweep_html_report
+from ibkit.report.html_plane import plane_svg
 from ibkit.report.hybrid_figures import (
     compare_tradeoffs,
     plot_elbo_vs_kl,
@@ -33,6 +35,9 @@ from ibkit.report.vib_figures import (
 )
 
 __all__ = [
+    "html_report",
+    "plane_svg",
+    "sweep_html_report",
     "render_robustness_figures",
     "robustness_figure",
     "compare_tradeoffs",

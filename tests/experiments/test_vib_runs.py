@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -14,6 +15,7 @@ from ibkit.engine import Trainer
 from ibkit.experiments import build_model, resolve_config, run
 from ibkit.experiments.families.vib import vib_objective
 from ibkit.experiments.sweep import parse_values, resolve_key, run_sweep
+from ibkit.report import format_summary
 
 
 def test_vib_digits_reaches_its_stated_accuracy(tmp_path):
@@ -113,3 +115,18 @@ def test_demo_runs_the_classifier_and_the_vib_sweep(tmp_path):
     assert (tmp_path / "demo" / "figures" / "tishby_plane.png").is_file()
 
 
+    # the closing story: each part's numbers, the figures and the page, all of them real
+    story = saved["story"]
+    assert f"test accuracy {saved['final']['test_acc']:.3f}" in story[0]
+    kl = [r["I_ZX_upper_bits"] for r in saved["vib_sweep"]]
+    assert f"I(Z;X) <= {min(kl):.3g} to {max(kl):.3g} bits" in story[1]
+    assert f"fell by {saved['tishby_tanh']['compression_bits_binning']:.2f} bits" in story[2]
+    figures = story[3].removeprefix("figures: ").split(", ")
+    assert len(figures) == 5 and all(Path(f).is_file() for f in figures)
+    page = tmp_path / "demo" / "report.html"
+    assert str(page) in story[4] and page.is_file()
+    html = page.read_text()
+    assert 'href="tishby-tanh/report.html"' in html and 'href="vib-sweep/report.html"' in html
+    assert (tmp_path / "demo" / "vib-sweep" / "report.html").is_file()
+    text = format_summary(saved)
+    assert "1. classifier" in text and "open in a browser" in text

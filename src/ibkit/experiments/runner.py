@@ -30,7 +30,7 @@ from ibkit.experiments.registry import (
 from ibkit.experiments.rundir import RunDirectory
 from ibkit.integrations import TensorBoardCallback, log_figures
 from ibkit.objectives import error_pct
-from ibkit.report import render_figures
+from ibkit.report import html_report, render_figures
 
 
 def resolve_config(
@@ -205,7 +205,9 @@ def _run(preset: Preset, config: ExperimentConfig, rd: RunDirectory, resume: boo
     render_figures(rd.path)
     if config.log.tensorboard:
         log_figures(rd.path / "tensorboard", rd.path, step=len(trainer.history))
-    return write_summary(rd, preset, trainer, "completed", ctx.metrics, ctx.sections)
+    summary = write_summary(rd, preset, trainer, "completed", ctx.metrics, ctx.sections)
+    html_report(rd.path)
+    return summary
 
 
 def load_run(run_dir: str | Path) -> tuple[ExperimentConfig, Any, Any]:

@@ -112,6 +112,9 @@ def _summary_section(summary: dict[str, Any] | None) -> str:
             f"{float(summary.get('train_seconds', 0.0)):.1f} s on "
             f"{escape(str(summary.get('device')))}, ibkit {escape(str(summary.get('ibkit_version')))}"
             "</p>")
+    story = summary.get("story", [])
+    if story:
+        head += "<ul id='story'>" + "".join(f"<li>{escape(x)}</li>" for x in story) + "</ul>"
     final = [{"metric": k, "value": v} for k, v in summary.get("final", {}).items()]
     return (f"<section id='summary'><h2>Summary</h2>{head}<h3>Expected vs measured</h3>"
             f"{_expected(summary)}<details><summary>All final metrics ({len(final)})</summary>"
@@ -140,7 +143,8 @@ def html_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     """Write the run's self-contained report page (default ``RUN_DIR/report.html``) and return
     its path: summary with each expected result against the measured one, the resolved
     config, every PNG under ``figures/``, the run's small tables and, when the run has a
-    ``plane.csv``, the plane as an interactive scatter (information in bits).
+    ``plane.csv``, the plane as an interactive scatter (information in bits); sub-folders
+    with their own page (the demo's parts) are linked.
 
     Raises:
         RunDirError: ``run_dir`` holds no run (no ``metrics.csv``).
@@ -154,9 +158,13 @@ def html_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     plane = _read_csv(root / "plane.csv") if (root / "plane.csv").is_file() else []
     figures = sorted((root / "figures").glob("*.png")) if (root / "figures").is_dir() else []
     preset = summary["preset"] if summary else root.name
+    parts = sorted(p.relative_to(root).as_posix() for p in root.glob(f"*/{REPORT_NAME}"))
+    links = "".join(f'<li><a href="{escape(p)}">{escape(p.split("/")[0])}</a></li>'
+                    for p in parts)
     body = (_summary_section(summary) + plane_section(plane) +
             f"<section id='figures'><h2>Figures</h2>{_figures(figures, root)}</section>" +
             _tables(root, _SKIP_TABLES) +
+            (f"<section id='parts'><h2>Parts</h2><ul>{links}</ul></section>" if parts else "") +
             f"<section id='config'><h2>Config</h2><pre>{escape(config)}</pre></section>")
     path = Path(out) if out is not None else root / REPORT_NAME
     write_text(path, _page(f"ibkit run {preset}: {root.name}", body))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 
 
 def format_summary(summary: dict) -> str:
-    """A few lines: status, final test/validation metrics, each expectation and whether it held."""
+    """A few lines: status, final test/validation metrics, each expectation and whether it held,
+    then the run's ``story`` (what a multi-part run such as the demo showed, where to look)."""
     final = summary.get("final", {})
     lines = [
         f"preset {summary['preset']}: {summary['status']}, "
@@ -22,6 +24,9 @@ def format_summary(summary: dict) -> str:
         measured = "-" if e["measured"] is None else f"{e['measured']:.4g}"
         lines.append(f"  expected {e['metric']} {e['op']} {e['value']:g}{tol} ({e['source']}): "
                      f"measured {measured}, {verdict}")
+    lines += [textwrap.fill(line, 100, initial_indent="  ", subsequent_indent="     ",
+                            break_on_hyphens=False, break_long_words=False)
+              for line in summary.get("story", [])]
     return "\n".join(lines)
 
 

@@ -44,6 +44,42 @@ def demo_plane(ctx: RunContext) -> dict:
                             "train_seconds": summary["train_seconds"]}}
 
 
+def _span(values: list[float], fmt: str = ".3g") -> str:
+    return f"{min(values):{fmt}} to {max(values):{fmt}}"
+
+
+def demo_story(ctx: RunContext) -> list[str]:
+    """What each part of the demo showed and where to look, as the summary's ``story``."""
+    final = ctx.trainer.history[-1] if ctx.trainer and ctx.trainer.history else {}
+    lines = [f"1. classifier (MLP on the 8x8 digits): test accuracy {final.get('test_acc', 0):.3f}"]
+    sweep = [r for r in ctx.sections.get("vib_sweep", []) if r["I_ZX_upper_bits"] is not None]
+    if sweep:
+        betas = [float(r["beta"]) for r in sweep]
+        lines.append(
+            f"2. VIB trade-off over beta {min(betas):g} to {max(betas):g} ({len(sweep)} runs): "
+            f"I(Z;X) <= {_span([float(r['I_ZX_upper_bits']) for r in sweep])} bits, "
+            f"I(Z;Y) >= {_span([float(r['I_ZY_lower_bits']) for r in sweep])} bits, "
+            f"test error {_span([float(r['test_error_pct']) for r in sweep], '.1f')} % "
+            "(a larger beta keeps less information about X, and then about Y)")
+    plane = ctx.sections.get("tishby_tanh", {})
+    if plane:
+        bits = plane.get("compression_bits_binning")
+        shown = "not measured" if bits is None else f"{bits:.2f} bits"
+        verdict = ("compression after fitting" if bits is not None and bits >= 0.1 else
+                   "little compression in this short run (the full preset runs 8,000 epochs)")
+        lines.append(f"3. 12-bit information plane (tishby-tanh, {DEMO_PLANE_EPOCHS} epochs): the "
+                     f"deepest hidden layer's I(X;T) fell by {shown} after its peak (binning), "
+                     f"{verdict}; test error {plane.get('test_error_pct', 0):.1f} %")
+    figures = ctx.run_dir / "figures"
+    names = ["learning_curves.png", "ib_tradeoff.png", "error_vs_beta.png",
+             "tishby_plane.png", "tishby_dynamics.png"]
+    lines.append("figures: " + ", ".join(str(figures / n) for n in names
+                                         if n == names[0] or (figures / n).is_file()))
+    lines.append(f"open in a browser: {ctx.run_dir / 'report.html'} (it links the parts' own "
+                 "pages)")
+    return lines
+
+
 class Demo(Recipe):
     """After the classifier: the VIB sweep, then the layer-wise information plane."""
 
@@ -51,9 +87,10 @@ class Demo(Recipe):
 
     def finish(self, ctx: RunContext) -> None:
         """Run both parts; their results become the summary's ``vib_sweep`` and
-        ``tishby_tanh`` sections."""
+        ``tishby_tanh`` sections, and what they showed its ``story``."""
         ctx.sections.update(demo_vib_sweep(ctx))
         ctx.sections.update(demo_plane(ctx))
+        ctx.sections["story"] = demo_story(ctx)
 
 
 def _demo_config():

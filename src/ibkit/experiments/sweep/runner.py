@@ -68,9 +68,10 @@ def run_sweep(
     write_rows_csv(sweep_dir / "sweep.csv", rows)
     axes = list(dict.fromkeys(k for p in points for k in p))
     write_rows_csv(sweep_dir / "sweep_summary.csv", summarize(rows, axes))
-    from ibkit.report import render_sweep_figures
+    from ibkit.report import render_sweep_figures, sweep_html_report
 
     render_sweep_figures(sweep_dir)
+    sweep_html_report(sweep_dir)
     if errors:
         raise IbkitError(f"{len(errors)} sweep point(s) failed: " + "; ".join(errors))
     return rows

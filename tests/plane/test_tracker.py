@@ -352,3 +352,22 @@ def test_every_estimator_that_takes_labels_works_in_the_plane_discrete_included(
         InformationPlane(model, x, y, [VariationalBounds(VIBClassifier(8, (4,), 2, 2))])
     with pytest.raises(ConfigError, match="integer labels"):
         InformationPlane(model, x, y, [KSGEstimator()])
+
+
+def test_follow_replays_the_stored_points_once_then_forwards_each_new_batch():
+    x, y = _probe()
+    torch.manual_seed(0)
+    model = MLP(8, (6, 3), 2, "tanh")
+    seen: list[list] = []
+    earlier: list[list] = []
+    with InformationPlane(model, x, y, [BinningEstimator(30)], background="thread") as plane:
+        plane.on_points = earlier.append
+        plane.update(0)
+        plane.flush()  # epoch 0 stored before anyone follows (a callback that starts later)
+        plane.follow(seen.append, replay=True)
+        plane.update(1)
+        plane.flush()
+    epochs = [sorted({p.epoch for p in batch}) for batch in seen]
+    assert epochs == [[0], [1]]  # the replay, then the new batch: nothing missed or twice
+    assert [sorted({p.epoch for p in b}) for b in earlier] == [[0], [1]]  # still called
+    assert sum(len(b) for b in seen) == len(plane.points)

@@ -78,15 +78,8 @@ class TensorBoardCallback(Callback):
                                      if trainer.history else None)
         if self.planes is None:
             self.planes = [c for c in trainer.callbacks if isinstance(c, InformationPlane)]
-        for plane in self.planes:
-            earlier = plane.on_points
-
-            def forward(points: list[PlanePoint], earlier: Any = earlier) -> None:
-                if earlier is not None:
-                    earlier(points)
-                self.add_points(points)
-
-            plane.on_points = forward
+        for plane in self.planes:  # a fresh run: epoch 0's points may be stored already
+            plane.follow(self.add_points, replay=not trainer.history)
         if not trainer.history:
             self._add_gates(trainer.model, 0)
 

@@ -148,13 +148,29 @@ class InformationPlane(Callback):
     def _wanted(self, epoch: int) -> bool:
         return epoch not in self.done and (self.epochs is None or epoch in self.epochs)
 
-    def _store(self, points: list[PlanePoint]) -> None:
+    def follow(self, listener: Callable[[list[PlanePoint]], None], replay: bool = False) -> None:
+        """Call ``listener`` with each new batch of points, after ``on_points`` (if any);
+        with ``replay``, first with the points stored so far. Atomic with the estimation
+        thread: no point is missed or given twice."""
         with self._lock:
+            earlier = self.on_points
+
+            def both(points: list[PlanePoint]) -> None:
+                if earlier is not None:
+                    earlier(points)
+                listener(points)
+
+            self.on_points = both
+            if replay and self.points:
+                listener(list(self.points))
+
+    def _store(self, points: list[PlanePoint]) -> None:
+        with self._lock:  # listeners are called under the lock (see follow)
             self.points += points
             if self.path is not None:
                 write_points(self.path, points, mode="a")
-        if self.on_points is not None:
-            self.on_points(points)
+            if self.on_points is not None:
+                self.on_points(points)
 
 
 def _check_probe(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

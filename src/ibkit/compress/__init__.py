@@ -7,8 +7,9 @@ what was kept (:func:`compression_report`). alpha = mu^2 / sigma^2 everywhere (t
 convention; small alpha = little information = pruned).
 """
 
-from ibkit.compress.export import Scale, Select, export_pruned, load_exported, save_exported
+from ibkit.compress.export import export_pruned, load_exported, save_exported
 from ibkit.compress.gating import INPUT, VIBNetObjective, add_gates, gate_name, gates
+from ibkit.compress.modules import Scale, Select
 from ibkit.compress.prune import prune_gates
 from ibkit.compress.report import (
     CompressionReport,

@@ -24,34 +24,11 @@ from torch import nn
 from ibkit._errors import ConfigError
 from ibkit._io import load_torch, save_torch, write_text
 from ibkit.compress.gating import gates
+from ibkit.compress.graph import export_pruned_graph, gate_hooks
+from ibkit.compress.modules import Scale, Select
 from ibkit.layers import InformationGate
 
 TOLERANCE = 1e-5
-
-
-class Select(nn.Module):
-    """Keep input units ``indices`` (dimension 1): the exported form of an input gate."""
-
-    def __init__(self, indices: torch.Tensor) -> None:
-        super().__init__()
-        self.register_buffer("indices", torch.as_tensor(indices, dtype=torch.long))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``x[:, indices]``."""
-        return x.index_select(1, self.get_buffer("indices"))
-
-
-class Scale(nn.Module):
-    """Multiply unit (or channel) j by ``scale[j]``: a gate's ``mu`` where it cannot be folded
-    into the next layer (a negative mu before max-pooling, any mu before tanh)."""
-
-    def __init__(self, scale: torch.Tensor) -> None:
-        super().__init__()
-        self.register_buffer("scale", torch.as_tensor(scale, dtype=torch.float32))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``x * scale`` over dimension 1."""
-        return x * self.get_buffer("scale").view((1, -1) + (1,) * (x.dim() - 2))
 
 
 _POSITIVE_COMMUTING = (nn.ReLU, nn.MaxPool2d, nn.AvgPool2d, nn.Dropout)
@@ -134,17 +111,25 @@ def _units(m: nn.Module) -> int:
 
 
 @torch.no_grad()
-def export_pruned(model: nn.Sequential, example: torch.Tensor) -> nn.Sequential:
+def export_pruned(model: nn.Module, example: torch.Tensor) -> nn.Module:
     """The smaller dense model equal to ``model`` (gated, in evaluation mode) on its outputs.
 
     Args:
-        model: an ``nn.Sequential`` with :class:`InformationGate` modules (pruned or not:
-            units a gate does not pass in evaluation are removed either way).
+        model: a model gated by :func:`ibkit.compress.add_gates` (pruned or not: units a
+            gate does not pass in evaluation are removed either way). A gated
+            ``nn.Sequential`` becomes a new ``nn.Sequential`` (saved by
+            :func:`save_exported`); any other gated model is cut in place of a copy through
+            Torch-Pruning's dependency graph (:func:`ibkit.compress.graph.export_pruned_graph`).
         example: a batch of inputs, used for shapes and for the equality check.
 
     Raises:
         ConfigError: the model has no gates, or a layer cannot be cut.
     """
+    for g in gates(model).values():
+        if hasattr(g, "mu_mask"):
+            vars(g)["mu"] = (g.get_parameter("mu_orig") * g.get_buffer("mu_mask")).detach()
+    if gate_hooks(model):
+        return export_pruned_graph(model, example)
     if not isinstance(model, nn.Sequential) or not gates(model):
         raise ConfigError("export_pruned needs an nn.Sequential with InformationGate modules; "
                           "this model has none (add them with ibkit.compress.add_gates).")
@@ -238,18 +223,42 @@ def _build(spec: dict[str, Any]) -> nn.Module:
     return getattr(nn, kind)()
 
 
-def save_exported(model: nn.Sequential, directory: str | Path) -> Path:
-    """Write ``exported.json`` (layers) and ``exported.pt`` (state dict) into ``directory``."""
+def save_exported(model: nn.Module, directory: str | Path,
+                  example: torch.Tensor | None = None) -> Path:
+    """Write an exported model into ``directory`` and return the weights' path.
+
+    An ``nn.Sequential`` goes to ``exported.json`` (layers) and ``exported.pt`` (state dict).
+    Any other model (the result of exporting a gated ResNet, say: the user's own class with
+    fewer channels) goes to ``exported.pt2`` through :func:`torch.export.export`, with the
+    batch dimension left free; this needs ``example``, a batch of inputs.
+
+    Raises:
+        ConfigError: a model that is not an ``nn.Sequential`` and no ``example``.
+    """
     directory = Path(directory)
+    if not isinstance(model, nn.Sequential):
+        if example is None:
+            raise ConfigError(f"save_exported: a {type(model).__name__} is saved through "
+                              "torch.export, which needs the 'example' parameter (a batch of "
+                              "inputs).")
+        directory.mkdir(parents=True, exist_ok=True)
+        batch = torch.export.Dim("batch", min=1)
+        program = torch.export.export(model.eval(), (example,), dynamic_shapes=({0: batch},))
+        torch.export.save(program, directory / "exported.pt2")
+        return directory / "exported.pt2"
     spec = [{"name": n, **_spec(m)} for n, m in model.named_children()]
     write_text(directory / "exported.json", json.dumps(spec, indent=1) + "\n")
     save_torch(model.state_dict(), directory / "exported.pt")
     return directory / "exported.pt"
 
 
-def load_exported(directory: str | Path) -> nn.Sequential:
-    """Rebuild a model written by :func:`save_exported` (weights read with ``weights_only``)."""
+def load_exported(directory: str | Path) -> nn.Module:
+    """Rebuild a model written by :func:`save_exported`: an ``nn.Sequential`` from
+    ``exported.json`` (weights read with ``weights_only``), or the module of the
+    ``exported.pt2`` program."""
     directory = Path(directory)
+    if (directory / "exported.pt2").is_file():
+        return torch.export.load(directory / "exported.pt2").module()
     spec = json.loads((directory / "exported.json").read_text())
     model = nn.Sequential(OrderedDict((s["name"], _build(s)) for s in spec))
     model.load_state_dict(load_torch(directory / "exported.pt"))

@@ -13,6 +13,7 @@ from torch import nn
 
 from ibkit._errors import ConfigError
 from ibkit._units import LN2
+from ibkit.compress.graph import add_gates_anywhere, gate_hooks
 from ibkit.layers import InformationGate
 from ibkit.objectives import Objective, StepOutput
 from ibkit.plane.hooks import ACTIVATION_TYPES
@@ -30,20 +31,29 @@ def gate_name(after: str) -> str:
     return f"{after}_gate"
 
 
-def add_gates(model: nn.Sequential, after: Sequence[str], example: torch.Tensor,
-              threshold: float = 0.0) -> nn.Sequential:
+def add_gates(model: nn.Module, after: Sequence[str], example: torch.Tensor,
+              threshold: float = 0.0) -> nn.Module:
     """A copy of ``model`` with an :class:`InformationGate` after each module named in ``after``.
 
-    ``"input"`` gates the model's input (after a leading ``Flatten``). The gate's size is
-    read from the module's output on ``example``: features of ``(B, n)`` outputs, channels
-    of ``(B, C, H, W)`` outputs. Gates are named ``<module>_gate``.
+    In an ``nn.Sequential`` naming its own children, each gate is inserted into the sequence
+    as ``<module>_gate``, and ``"input"`` gates the model's input (after a leading
+    ``Flatten``). In any other model (residual blocks, concatenations, nested containers),
+    names are dotted module names as in ``named_modules()`` (``"layer1.0.relu1"``); the
+    gate ``<module>_gate`` is registered beside the module and applied by a forward hook on
+    it (see :mod:`ibkit.compress.graph`). The gate's size is read from the module's output
+    on ``example``: features of ``(B, n)`` outputs, channels of ``(B, C, H, W)`` outputs.
 
     Raises:
-        ConfigError: ``model`` is not an ``nn.Sequential``, a name is unknown, or the
-            module is of a type gates do not support (see :data:`GATEABLE`).
+        ConfigError: a name is unknown, the module is of a type gates do not support (see
+            :data:`GATEABLE`), or (in a sequence) no layer after it could lose its units.
     """
-    if not isinstance(model, nn.Sequential):
-        raise ConfigError(f"add_gates needs an nn.Sequential model. Got {type(model).__name__}.")
+    children_names = [n for n, _ in model.named_children()]
+    nested = [a for a in after if a not in children_names and a in dict(model.named_modules())]
+    if not isinstance(model, nn.Sequential) or nested:
+        if INPUT in after:
+            raise ConfigError(f"The {INPUT!r} gate needs an nn.Sequential model; in a "
+                              f"{type(model).__name__}, gate the first module after the input.")
+        return add_gates_anywhere(model, after, example, threshold, GATEABLE)
     model = copy.deepcopy(model)  # the gated model shares no module with the dense one
     children = OrderedDict(model.named_children())
     unknown = [a for a in after if a != INPUT and a not in children]
@@ -109,8 +119,11 @@ def _output_sizes(model: nn.Sequential, example: torch.Tensor) -> dict[str, int]
 
 
 def gates(model: nn.Module) -> dict[str, InformationGate]:
-    """The gates of ``model`` by module name, in order."""
-    return {n: m for n, m in model.named_modules() if isinstance(m, InformationGate)}
+    """The gates of ``model`` by name, in order: ``<module>_gate`` for the gate after
+    ``<module>`` (in a sequence, the gate's own name in it)."""
+    hooked = {id(h.gate): gate_name(h.module_name) for _, _, h in gate_hooks(model)}
+    return {hooked.get(id(m), n): m for n, m in model.named_modules()
+            if isinstance(m, InformationGate)}
 
 
 class VIBNetObjective(Objective):

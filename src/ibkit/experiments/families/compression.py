@@ -42,7 +42,7 @@ def error_pcts(row: dict[str, float], prefix: str) -> dict[str, float]:
             for split in ("val", "test") if f"{split}_acc" in row}
 
 
-def gated_model(model: nn.Module, data: Dataset, c: CompressConfig) -> nn.Sequential:
+def gated_model(model: nn.Module, data: Dataset, c: CompressConfig) -> nn.Module:
     """``model`` with gates after ``c.gates``."""
     if not c.gates:
         raise ConfigError("The 'compress.gates' parameter is empty: name the modules to gate "

@@ -162,6 +162,58 @@ def sweep_cmd(preset: str, params: tuple[str, ...], seeds: int | None,
                f"{out}/sweep_summary.csv")
 
 
+@main.command("reproduce")
+@click.argument("presets", nargs=-1)
+@click.option("--fast", is_flag=True, help="Add every preset on the small data sets (digits, "
+              "the 12-bit task, the 4-bit task): minutes each on 2 CPU cores.")
+@click.option("--all", "all_presets", is_flag=True, help="Every preset (days on a CPU).")
+@click.option("--seeds", type=click.IntRange(min=1), default=3, show_default=True,
+              help="Runs per preset (the preset's seed and the next ones).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="results",
+              show_default=True, help="The results folder: OUT/PRESET/seed=S/ per run.")
+@click.option("--doc", type=click.Path(dir_okay=False), default="docs/results.md",
+              show_default=True, help="The document whose generated tables are rewritten.")
+@click.option("--tables-only", is_flag=True,
+              help="Run nothing: rewrite DOC's tables from the run directories in OUT.")
+@click.option("--check", is_flag=True, help="Run nothing: fail unless DOC's tables match the "
+              "run directories in OUT and every one they name exists.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a config value of every run (repeatable).")
+@click.option("--backend", type=click.Choice(["local", "dask", "slurm"]), default="local",
+              show_default=True, help="Where the runs go (for a scheduler address or SLURM "
+              "partition, run `ibkit sweep PRESET --seeds N --sweep-dir OUT/PRESET` instead: "
+              "the same layout, picked up by --tables-only).")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Runs at once.")
+@click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Torch threads per run.")
+@_friendly
+def reproduce_cmd(presets: tuple[str, ...], fast: bool, all_presets: bool, seeds: int,
+                  out_dir: str, doc: str, tables_only: bool, check: bool,
+                  overrides: tuple[str, ...], backend: str, workers: int, threads: int) -> None:
+    """Run PRESETS over seeds into OUT (finished runs of the current code are skipped; runs
+    of other code move to OUT/PRESET/stale/ and run again), then rewrite DOC's generated
+    tables from OUT's run directories: per preset, each expected result and the errors as
+    mean, std and per-seed values, met on the mean and per seed, with code, machine, date
+    and command. Text outside the tables is kept."""
+    from ibkit.experiments.registry import PRESETS
+    from ibkit.experiments.reproduce import check_results, fast_presets, reproduce, write_results
+    from ibkit.experiments.sweep import make_backend
+
+    if check:
+        check_results(doc, out_dir)
+        click.echo(f"{doc}: every generated table matches the run directories in {out_dir}")
+        return
+    if not tables_only:
+        chosen = list(PRESETS) if all_presets else list(presets) + (
+            [p for p in fast_presets() if p not in presets] if fast else [])
+        command = "ibkit reproduce " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else ""
+        reproduce(chosen, out_dir, seeds, make_backend(backend, workers, None,
+                                                       parallel=workers, threads=threads),
+                  workers, threads, overrides, command=command)
+    click.echo(f"wrote {write_results(doc, out_dir)}")
+
+
 @main.command("report")
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.option("--html", "as_html", is_flag=True,
@@ -191,12 +243,24 @@ def report_cmd(run_dir: str, as_html: bool) -> None:
             if (root / "sweep.csv").is_file() else ""
         raise IbkitError(f"The RUN_DIR '{run_dir}' holds no run (no metrics.csv).{hint}")
     summary = read_summary(run_dir) if (root / "summary.json").is_file() else None
+    _warn_other_code(root)
     for path in render_figures(run_dir):
         click.echo(f"wrote {path}")
     if as_html:
         click.echo(f"wrote {html_report(root)}")
     if summary is not None:
         click.echo(format_summary(summary))
+
+
+def _warn_other_code(root: Any) -> None:
+    """Warn (on stderr) when the run was made by other code than the installed ibkit."""
+    from ibkit._provenance import code_version, describe, recorded_code, same_code
+
+    recorded = recorded_code(root)
+    if not same_code(recorded):
+        click.echo(f"warning: {root} was made by {describe(recorded)}; the installed code is "
+                   f"{describe(code_version())}. Its numbers may not be what this code gives.",
+                   err=True)
 
 
 @main.command("robustness")

@@ -28,6 +28,7 @@ import ibkit
 from ibkit._config import from_dict, to_dict
 from ibkit._errors import RunDirError
 from ibkit._io import read_yaml, write_yaml
+from ibkit._provenance import code_version
 from ibkit.experiments.config import ExperimentConfig
 
 
@@ -160,13 +161,14 @@ class RunDirectory:
 
     def write_config(self, config: ExperimentConfig,
                      data_source: dict[str, str] | None = None) -> None:
-        """Write ``config.yaml``: the resolved config, the ibkit version and, once the data
+        """Write ``config.yaml``: the resolved config, the code that runs it (version, git
+        commit, source hash: :func:`ibkit._provenance.code_version`) and, once the data
         are loaded, ``data_source`` (the folder the files were read from and their verified
         checksums, or how the data were made)."""
         extra = {"data_source": dict(data_source)} if data_source else {}
         try:
-            write_yaml(self.config_path, {"ibkit_version": ibkit.__version__, **to_dict(config),
-                                          **extra})
+            write_yaml(self.config_path, {"ibkit_version": ibkit.__version__,
+                                          "code": code_version(), **to_dict(config), **extra})
         except OSError as e:
             raise RunDirError(f"Cannot write '{self.config_path}': {e.strerror or e}.") from None
 
@@ -177,6 +179,7 @@ class RunDirectory:
         except (OSError, ValueError, TypeError) as e:
             raise RunDirError(f"Cannot read '{self.config_path}': {e}.") from None
         raw.pop("ibkit_version", None)
+        raw.pop("code", None)
         raw.pop("data_source", None)
         return from_dict(ExperimentConfig, raw)
 

@@ -8,8 +8,11 @@ recipe's ``finish`` in order, the figures, the summary. It knows no experiment f
 from __future__ import annotations
 
 import dataclasses
+import os
+import platform
 import shutil
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,7 @@ import ibkit
 from ibkit._config import apply_override, validate
 from ibkit._errors import ConfigError, IbkitError, RunDirError
 from ibkit._io import remove_orphan_temps, save_torch, write_json, write_text
+from ibkit._provenance import code_version
 from ibkit.data import load_dataset
 from ibkit.engine import Trainer, TrainingInterrupted, seed_everything
 from ibkit.experiments.config import ExperimentConfig
@@ -80,6 +84,8 @@ def write_summary(rd: RunDirectory, preset: Preset, trainer: Trainer, status: st
                          "met": None if measured is None else e.met(measured)})
     summary = {
         "preset": preset.name, "status": status, "ibkit_version": ibkit.__version__,
+        "code": code_version(), "host": f"{platform.node()} ({os.cpu_count()} CPUs)",
+        "finished_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "epochs_completed": len(trainer.history), "epochs_planned": trainer.config.epochs,
         "train_seconds": round(sum(trainer.epoch_seconds), 3),
         "device": str(trainer.device), "final": final, "expected": expected, **(sections or {}),

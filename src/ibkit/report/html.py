@@ -14,6 +14,7 @@ from typing import Any
 
 from ibkit._errors import RunDirError
 from ibkit._io import write_text
+from ibkit._provenance import describe
 from ibkit.report.html_plane import plane_section
 
 REPORT_NAME = "report.html"
@@ -110,7 +111,7 @@ def _summary_section(summary: dict[str, Any] | None) -> str:
     head = (f"<p><b>{escape(str(summary.get('status')))}</b>, "
             f"{summary.get('epochs_completed')}/{summary.get('epochs_planned')} epochs, "
             f"{float(summary.get('train_seconds', 0.0)):.1f} s on "
-            f"{escape(str(summary.get('device')))}, ibkit {escape(str(summary.get('ibkit_version')))}"
+            f"{escape(str(summary.get('device')))}; made by {escape(describe(summary.get('code')))}"
             "</p>")
     story = summary.get("story", [])
     if story:

@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.ibkit-installed
 # torch is pinned to the CPU build first, so that no later install pulls a CUDA build.
 TORCH  ?= torch==2.13.0
 
-.PHONY: demo test lint mutants clean
+.PHONY: demo test lint mutants results clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ mutants: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[test,mutants]"
 	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/mutmut run --max-children 2 || true
 	$(BIN)/mutmut results
+
+# docs/results.md's generated tables from run directories of the current code: every preset on
+# the small data sets over 3 seeds (finished runs are skipped). Add presets with PRESETS=...
+results: $(STAMP)
+	OMP_NUM_THREADS=1 $(BIN)/ibkit reproduce --fast $(PRESETS) --seeds 3 --out results --workers 2
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts

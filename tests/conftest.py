@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import os
 import random
+import tarfile
 from pathlib import Path
 
 import numpy as np
@@ -47,3 +49,18 @@ def cli_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONWARNINGS"] = "ignore"
     return env
+
+
+def tar_of_records(path, folder: str, members: list[tuple[str, int]], record_bytes: int,
+                    labels: dict[int, int], seed: int = 0) -> None:
+    """A .tar.gz whose members ``folder/name`` hold ``n`` random records each, label bytes
+    (column -> number of classes) reduced to valid labels."""
+    rng = np.random.default_rng(seed)
+    with tarfile.open(path, "w:gz") as tar:
+        for name, n in members:
+            rec = rng.integers(0, 256, (n, record_bytes), dtype=np.uint8)
+            for column, classes in labels.items():
+                rec[:, column] %= classes
+            info = tarfile.TarInfo(f"{folder}/{name}")
+            info.size = rec.nbytes
+            tar.addfile(info, io.BytesIO(rec.tobytes()))

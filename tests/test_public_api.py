@@ -17,12 +17,14 @@ PUBLIC = {
     "ibkit.compress": [
         "CompressionReport", "INPUT", "Scale", "Select", "VIBNetObjective", "add_gates",
         "compression_report", "count_flops", "count_weights", "export_pruned", "gate_name", "gates",
-        "lenet300_ratios", "load_exported", "prune_gates", "save_exported",
+        "lenet300_ratios", "load_exported", "prune_gates", "save_exported", "GateTrace",
+        "TRACE_COLUMNS", "gate_rows",
     ],
     "ibkit.data": [
         "BOOLEAN_RULES", "DATASETS", "Dataset", "RemoteFile", "Split", "all_bit_patterns",
         "boolean_patterns_and_rule", "cache_root", "candidate_dirs", "generated_12bit_labels",
-        "load_boolean_4bit", "load_cifar10", "load_dataset", "load_digits", "load_fashion_mnist",
+        "load_boolean_4bit", "load_cifar10", "load_cifar100", "read_cifar100_binary",
+        "load_dataset", "load_digits", "load_fashion_mnist",
         "load_mnist", "load_tishby_12bit", "locate", "random_shift", "read_cifar10_binary",
         "read_idx", "scale_pixels", "split_off", "train_val_test", "twelve_bit_task", "verify",
         "with_random_labels", "fit_latent_labeller", "teacher_dataset", "binarized", "subset",
@@ -87,7 +89,7 @@ PUBLIC = {
         "read_table", "render_compression_figure", "render_embedding", "render_figures",
         "render_plane_figures", "render_sweep_figures", "compare_tradeoffs", "plot_elbo_vs_kl",
         "render_hybrid_sweep", "samples_grid_figure", "render_robustness_figures",
-        "robustness_figure", "html_report", "plane_svg", "sweep_html_report",
+        "robustness_figure", "compression_mi_figure", "html_report", "plane_svg", "sweep_html_report",
     ],
 }
 

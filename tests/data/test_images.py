@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import io
 import shutil
 import tarfile
 
 import numpy as np
 import pytest
 import torch
-from tests.conftest import shared
+from tests.conftest import shared, tar_of_records
 
 from ibkit._errors import ChecksumError, DataError
-from ibkit.data import cifar, load_cifar10, load_digits, load_fashion_mnist, load_mnist, read_idx
+from ibkit.data import (
+    cifar,
+    load_cifar10,
+    load_cifar100,
+    load_dataset,
+    load_digits,
+    load_fashion_mnist,
+    load_mnist,
+    read_idx,
+)
+from ibkit.data._files import cache_root
 
 
 def _write_idx(path, array: np.ndarray) -> None:
@@ -59,15 +68,8 @@ def test_corrupted_mnist_byte_is_caught(mnist_dir, tmp_path):
 
 
 def _cifar_archive(path, n_train: int, n_test: int) -> None:
-    rng = np.random.default_rng(0)
-    with tarfile.open(path, "w:gz") as tar:
-        for name, n in [(b, n_train) for b in cifar.TRAIN_BATCHES] + [("test_batch.bin", n_test)]:
-            rec = rng.integers(0, 256, (n, cifar.RECORD_BYTES), dtype=np.uint8)
-            rec[:, 0] %= 10
-            data = rec.tobytes()
-            info = tarfile.TarInfo(f"cifar-10-batches-bin/{name}")
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
+    members = [(b, n_train) for b in cifar.TRAIN_BATCHES] + [("test_batch.bin", n_test)]
+    tar_of_records(path, "cifar-10-batches-bin", members, cifar.RECORD_BYTES, {0: 10})
 
 
 def test_cifar10_binary_reader_on_a_generated_archive(tmp_path, monkeypatch):
@@ -89,12 +91,13 @@ def test_cifar10_binary_reader_on_a_generated_archive(tmp_path, monkeypatch):
     assert 0.0 <= d.train.x.min() and d.train.x.max() <= 1.0
 
 
-def test_cifar10_with_the_official_checksum_rejects_a_generated_file(tmp_path):
-    archive = tmp_path / "cifar10" / "cifar-10-binary.tar.gz"
+@pytest.mark.parametrize("name", ["cifar10", "cifar100"])
+def test_cifar_with_the_official_checksum_rejects_a_generated_file(name, tmp_path):
+    archive = tmp_path / name / f"cifar-{name[5:]}-binary.tar.gz"
     archive.parent.mkdir()
-    _cifar_archive(archive, 1, 1)
-    with pytest.raises(ChecksumError, match="cifar-10-binary.tar.gz"):
-        load_cifar10(tmp_path, download=False)
+    (_cifar_archive if name == "cifar10" else _cifar100_archive)(archive, 2, 1)
+    with pytest.raises(ChecksumError, match=archive.name):
+        (load_cifar10 if name == "cifar10" else load_cifar100)(tmp_path, download=False)
 
 
 def test_digits_are_embedded_and_split_by_seed():
@@ -113,3 +116,36 @@ def test_digits_fast_reader_equals_scikit_learns_loader():
     ref = sk()
     np.testing.assert_array_equal(images, ref.images)
     np.testing.assert_array_equal(target, ref.target)
+
+
+def _cifar100_archive(path, n_train: int, n_test: int) -> None:
+    tar_of_records(path, "cifar-100-binary", [("train.bin", n_train), ("test.bin", n_test)],
+                    cifar.CIFAR100_RECORD_BYTES, {0: 20, 1: 100}, seed=1)
+
+
+def test_cifar100_reads_fine_and_coarse_labels_from_a_generated_archive(tmp_path, monkeypatch):
+    archive = tmp_path / "mirror" / "cifar-100-binary.tar.gz"
+    archive.parent.mkdir()
+    _cifar100_archive(archive, n_train=30, n_test=7)
+    with tarfile.open(archive) as tar:
+        first = tar.extractfile("cifar-100-binary/train.bin").read()
+    fine_train, test = cifar.read_cifar100_binary(archive)
+    coarse_train, _ = cifar.read_cifar100_binary(archive, "coarse")
+    assert fine_train.x.shape == (30, 3, 32, 32) and test.x.shape == (7, 3, 32, 32)
+    assert coarse_train.y[0] == first[0] and fine_train.y[0] == first[1]
+    assert fine_train.x[0, 0, 0, 0] == first[2] and fine_train.x[0, 2, 0, 0] == first[2 + 2048]
+    assert torch.equal(fine_train.x, coarse_train.x)
+    with pytest.raises(DataError, match="'labels' parameter .* Got 'medium'"):
+        cifar.read_cifar100_binary(archive, "medium")
+    # downloaded into the cache and verified, as CIFAR-10 is
+    md5 = hashlib.md5(archive.read_bytes()).hexdigest()
+    monkeypatch.setenv("IBKIT_OFFLINE", "0")
+    monkeypatch.setattr(cifar, "CIFAR100_FILES",
+                        (cifar.RemoteFile(archive.name, md5, (archive.as_uri(),)),))
+    d = load_dataset("cifar100-coarse")
+    assert d.name == "cifar100-coarse" and d.n_classes == 20 and len(d.test) == 7
+    assert (len(d.train), len(d.val)) == (27, 3)
+    assert (cache_root() / "cifar100" / "cifar-100-binary.tar.gz").is_file()
+    fine = load_dataset("cifar100")
+    assert fine.n_classes == 100 and int(fine.test.y.max()) < 100
+    assert 0.0 <= float(fine.train.x.min()) and float(fine.train.x.max()) <= 1.0

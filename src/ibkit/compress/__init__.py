@@ -18,8 +18,12 @@ from ibkit.compress.report import (
     count_weights,
     lenet300_ratios,
 )
+from ibkit.compress.trace import TRACE_COLUMNS, GateTrace, gate_rows
 
 __all__ = [
+    "TRACE_COLUMNS",
+    "GateTrace",
+    "gate_rows",
     "INPUT",
     "CompressionReport",
     "Scale",

@@ -7,7 +7,7 @@ from ibkit.data._files import RemoteFile, cache_root, candidate_dirs, locate, ve
 from ibkit.data._scaling import scale_pixels
 from ibkit.data._types import Dataset, Split
 from ibkit.data.augment import random_shift
-from ibkit.data.cifar import load_cifar10, read_cifar10_binary
+from ibkit.data.cifar import load_cifar10, load_cifar100, read_cifar10_binary, read_cifar100_binary
 from ibkit.data.digits import load_digits
 from ibkit.data.mnist import load_fashion_mnist, load_mnist, read_idx
 from ibkit.data.registry import DATASETS, load_dataset
@@ -39,6 +39,7 @@ __all__ = [
     "generated_12bit_labels",
     "load_boolean_4bit",
     "load_cifar10",
+    "load_cifar100",
     "load_dataset",
     "load_digits",
     "load_fashion_mnist",
@@ -47,6 +48,7 @@ __all__ = [
     "locate",
     "random_shift",
     "read_cifar10_binary",
+    "read_cifar100_binary",
     "read_idx",
     "scale_pixels",
     "split_off",

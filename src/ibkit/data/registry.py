@@ -6,13 +6,14 @@ import os
 
 from ibkit._errors import param_error
 from ibkit.data._types import Dataset
-from ibkit.data.cifar import load_cifar10
+from ibkit.data.cifar import load_cifar10, load_cifar100
 from ibkit.data.digits import load_digits
 from ibkit.data.mnist import load_fashion_mnist, load_mnist
 from ibkit.data.splits import binarized, subset, with_random_labels
 from ibkit.data.synthetic import load_boolean_4bit, load_tishby_12bit
 
-DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10", "tishby-12bit", "boolean-4bit")
+DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10", "cifar100", "cifar100-coarse",
+            "tishby-12bit", "boolean-4bit")
 
 
 def load_dataset(
@@ -45,6 +46,9 @@ def load_dataset(
         data = load_fashion_mnist(data_dir, scale=scale, seed=seed)
     elif name == "cifar10":
         data = load_cifar10(data_dir, scale=scale, seed=seed)
+    elif name in ("cifar100", "cifar100-coarse"):
+        data = load_cifar100(data_dir, scale=scale, seed=seed,
+                             labels="fine" if name == "cifar100" else "coarse")
     elif name == "tishby-12bit":
         data = load_tishby_12bit(data_dir, seed=seed)
     elif name == "boolean-4bit":

@@ -1,6 +1,10 @@
 """Figures and the run report: the only sub-package that imports matplotlib."""
 
-from ibkit.report.compress_figures import plot_units_kept, render_compression_figure
+from ibkit.report.compress_figures import (
+    compression_mi_figure,
+    plot_units_kept,
+    render_compression_figure,
+)
 from ibkit.report.figures import (
     learning_curves_figure,
     plot_bounds,
@@ -35,6 +39,7 @@ from ibkit.report.vib_figures import (
 )
 
 __all__ = [
+    "compression_mi_figure",
     "html_report",
     "plane_svg",
     "sweep_html_report",

@@ -39,7 +39,7 @@ PUBLIC = {
         "NeuralEstimator", "VariationalBounds", "discrete_mi_bits", "entropy_bits",
         "InferenceNetwork", "LinearGaussianTeacherStudent", "TeacherStudentBound",
         "gaussian_mi_bits", "kde_bounds_nats", "make_estimator", "mutual_information",
-        "plugin_mi_bits",
+        "plugin_mi_bits", "AutoEstimator", "GaussianCopulaEstimator",
     ],
     "ibkit.experiments": [
         "DataConfig", "Expected", "ExperimentConfig", "ModelConfig", "PRESETS", "Preset", "RECIPES",

@@ -7,6 +7,8 @@
 | ``ksg`` | :class:`KSGEstimator` | both continuous | estimate |
 | ``knn-mixed`` | :class:`MixedKNNEstimator` | x continuous, y labels | estimate |
 | ``gaussian`` | :class:`GaussianEstimator` | both continuous | estimate (Gaussian plug-in) |
+| ``copula`` | :class:`GaussianCopulaEstimator` | both continuous | estimate, bootstrap interval |
+| ``auto`` | :class:`AutoEstimator` | both continuous | the larger of copula and KSG |
 | ``discrete`` | :class:`DiscreteEstimator` | both integer | estimate (plug-in) |
 | ``neural`` | :class:`NeuralEstimator` | any | lower bound |
 | ``variational`` | :class:`VariationalBounds` | VIB model, y labels | upper/lower bound |
@@ -23,6 +25,7 @@ from typing import Any
 from ibkit._errors import param_error
 from ibkit.estimators.base import KINDS, ArrayLike, Estimate, LayerInformation, MIEstimator
 from ibkit.estimators.binning import BinningEstimator, entropy_bits, plugin_mi_bits
+from ibkit.estimators.copula import AutoEstimator, GaussianCopulaEstimator
 from ibkit.estimators.exact import (
     DiscreteEstimator,
     GaussianEstimator,
@@ -42,6 +45,8 @@ ESTIMATORS: dict[str, type[MIEstimator]] = {
     "ksg": KSGEstimator,
     "knn-mixed": MixedKNNEstimator,
     "gaussian": GaussianEstimator,
+    "copula": GaussianCopulaEstimator,
+    "auto": AutoEstimator,
     "discrete": DiscreteEstimator,
     "neural": NeuralEstimator,
     "variational": VariationalBounds,
@@ -72,6 +77,8 @@ def mutual_information(x: ArrayLike, y: ArrayLike, method: str = "ksg", **params
 
 
 __all__ = [
+    "AutoEstimator",
+    "GaussianCopulaEstimator",
     "ESTIMATORS",
     "KINDS",
     "BinningEstimator",

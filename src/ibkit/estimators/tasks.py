@@ -6,6 +6,8 @@
   by random orthogonal maps (which leave I unchanged).
 - :func:`sample_discrete`: paired integer samples from a joint table.
 - :data:`TRANSFORMS`: invertible maps applied per coordinate; I(f(X); g(Y)) = I(X;Y).
+- :mod:`ibkit.estimators.task_families`: Student-t, additive noise, spiral and swiss-roll
+  maps, and the benchmark suite built from all of them.
 """
 
 from __future__ import annotations
@@ -15,11 +17,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import ortho_group
+from scipy.stats import norm, ortho_group
 
 from ibkit._errors import param_error
 from ibkit._units import LN2
 from ibkit.estimators.exact import discrete_mi_bits
+
+
+def _bimodal(a: np.ndarray) -> np.ndarray:
+    """The quantile map from N(0, 1) to the mixture 1/2 N(-2, 0.5^2) + 1/2 N(2, 0.5^2)."""
+    grid = np.linspace(-5.0, 5.0, 4001)
+    cdf = 0.5 * (norm.cdf(grid, -2.0, 0.5) + norm.cdf(grid, 2.0, 0.5))
+    return np.interp(norm.cdf(a), cdf, grid)
+
 
 TRANSFORMS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "identity": lambda a: a,
@@ -27,6 +37,10 @@ TRANSFORMS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "asinh": np.arcsinh,
     "exp": np.exp,
     "sigmoid": lambda a: 1.0 / (1.0 + np.exp(-a)),
+    "normal-cdf": norm.cdf,
+    "half-cube": lambda a: a * np.sqrt(np.abs(a)),
+    "wiggly": lambda a: a + 0.3 * np.sin(2.0 * a),
+    "bimodal": _bimodal,
 }
 """Strictly monotone maps per coordinate: they preserve mutual information."""
 
@@ -53,7 +67,8 @@ def rho_for_bits(mi_bits: float, n_pairs: int) -> float:
 
 
 def correlated_gaussian(n: int, dim_x: int, dim_y: int, mi_bits: float, rotate: bool = True,
-                        transform: str = "identity", random_state: int = 0) -> Task:
+                        transform: str = "identity", random_state: int = 0,
+                        n_pairs: int | None = None) -> Task:
     """Jointly Gaussian x, y with exactly ``mi_bits`` of mutual information (see module docstring).
 
     Args:
@@ -63,6 +78,8 @@ def correlated_gaussian(n: int, dim_x: int, dim_y: int, mi_bits: float, rotate: 
         rotate: apply random orthogonal maps to x and to y.
         transform: a key of :data:`TRANSFORMS` applied to every coordinate of x and y.
         random_state: seed.
+        n_pairs: how many canonical pairs carry the information (default all min(dx, dy):
+            dense; fewer: sparse, the other coordinates independent noise).
     """
     if dim_x < 1 or dim_y < 1:
         raise param_error("dim_x/dim_y", "correlated_gaussian", ">= 1", (dim_x, dim_y))
@@ -72,7 +89,9 @@ def correlated_gaussian(n: int, dim_x: int, dim_y: int, mi_bits: float, rotate: 
         raise param_error("transform", "correlated_gaussian", f"one of {tuple(TRANSFORMS)}",
                           transform)
     rng = np.random.default_rng(random_state)
-    k = min(dim_x, dim_y)
+    k = min(dim_x, dim_y) if n_pairs is None else n_pairs
+    if not 1 <= k <= min(dim_x, dim_y):
+        raise param_error("n_pairs", "correlated_gaussian", f"1 to {min(dim_x, dim_y)}", n_pairs)
     rho = rho_for_bits(mi_bits, k)
     x = rng.standard_normal((n, dim_x))
     y = rng.standard_normal((n, dim_y))
@@ -83,8 +102,9 @@ def correlated_gaussian(n: int, dim_x: int, dim_y: int, mi_bits: float, rotate: 
         if dim_y > 1:
             y = y @ ortho_group.rvs(dim_y, random_state=rng)
     f = TRANSFORMS[transform]
+    sparse = "" if k == min(dim_x, dim_y) else f" sparse({k})"
     return Task(f(x), f(y), float(mi_bits),
-                f"gaussian dx={dim_x} dy={dim_y} I={mi_bits:g} bits {transform}")
+                f"gaussian{sparse} dx={dim_x} dy={dim_y} I={mi_bits:g} bits {transform}")
 
 
 def sample_discrete(table: np.ndarray, n: int, random_state: int = 0) -> Task:

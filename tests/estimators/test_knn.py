@@ -112,3 +112,15 @@ def test_the_mixed_estimator_returns_zero_with_a_warning_for_constant_x():
     with _pytest.warns(RuntimeWarning, match="x is constant"):
         est = MixedKNNEstimator().estimate(x, y)
     assert est.value_bits == 0.0 and est.stderr_bits == 0.0
+
+
+def test_brute_force_search_gives_exactly_the_trees_terms(monkeypatch):
+    from ibkit.estimators import knn
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((700, 7))
+    y = 0.5 * x[:, :6] + rng.standard_normal((700, 6))
+    assert np.array_equal(knn.ksg_terms_brute(x, y, 3, block=128), knn.ksg_terms(x, y, 3))
+    fast = knn.KSGEstimator().estimate(x, y).value_bits  # 13 dims: brute force
+    monkeypatch.setattr(knn, "BRUTE_FORCE_DIM", 10**6)
+    assert knn.KSGEstimator().estimate(x, y).value_bits == pytest.approx(fast, abs=1e-12)

@@ -10,7 +10,8 @@
   the number of points of any class within d_i, the k-th neighbour counted, i excluded;
   I = psi(N) - < psi(N_c) > + psi(k) - < psi(m_i) >   (nats).
 
-Neighbour searches use scipy's cKDTree.
+Neighbour searches use scipy's cKDTree, and for KSG from a joint dimension of
+:data:`BRUTE_FORCE_DIM` a blocked brute-force search in torch (trees lose to it there).
 """
 
 from __future__ import annotations
@@ -52,6 +53,29 @@ def ksg_terms(x: np.ndarray, y: np.ndarray, k: int) -> np.ndarray:
     strict = eps * (1.0 - 1e-10)  # strictly closer than eps (a relative margin survives rounding)
     n_x = _count_within(x, strict, np.inf) - 1
     n_y = _count_within(y, strict, np.inf) - 1
+    return digamma(k) + digamma(n) - digamma(n_x + 1) - digamma(n_y + 1)
+
+
+BRUTE_FORCE_DIM = 12
+"""Joint dimension from which KSG searches neighbours by blocked brute force in torch rather
+than with k-d trees (measured crossover: benchmarks/bench_ksg_speed.py, docs/results.md)."""
+
+
+def ksg_terms_brute(x: np.ndarray, y: np.ndarray, k: int, block: int = 1024) -> np.ndarray:
+    """:func:`ksg_terms` by blocked brute force: for a block of rows, the max-norm distances
+    to every point in x and in y (``torch.cdist``, p = inf); the joint distance is their
+    maximum, so one pass gives eps_i and both counts. Exactly the tree search's numbers (the
+    same float64 distances and comparisons), on x's device if it is a tensor."""
+    n = len(x)
+    xt, yt = torch.as_tensor(x, dtype=torch.float64), torch.as_tensor(y, dtype=torch.float64)
+    n_x, n_y = np.empty(n), np.empty(n)
+    for start in range(0, n, block):
+        dx = torch.cdist(xt[start:start + block], xt, p=float("inf"))
+        dy = torch.cdist(yt[start:start + block], yt, p=float("inf"))
+        eps = torch.maximum(dx, dy).kthvalue(k + 1, dim=1).values  # self at distance 0
+        strict = (eps * (1.0 - 1e-10))[:, None]
+        n_x[start:start + block] = ((dx <= strict).sum(1) - 1).cpu().numpy()
+        n_y[start:start + block] = ((dy <= strict).sum(1) - 1).cpu().numpy()
     return digamma(k) + digamma(n) - digamma(n_x + 1) - digamma(n_y + 1)
 
 
@@ -100,7 +124,8 @@ class KSGEstimator(_KNNBase):
         rng = np.random.default_rng(self.random_state)
         xs = _prepare(x.cpu().numpy(), self.standardize, self.jitter, rng)
         ys = _prepare(y.cpu().numpy(), self.standardize, self.jitter, rng)
-        terms = ksg_terms(xs, ys, self.k) / LN2
+        brute = xs.shape[1] + ys.shape[1] >= BRUTE_FORCE_DIM
+        terms = (ksg_terms_brute if brute else ksg_terms)(xs, ys, self.k) / LN2
         return Estimate(float(terms.mean()), "estimate", self.name,
                         float(terms.std() / np.sqrt(len(terms))), self.get_params())
 

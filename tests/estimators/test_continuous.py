@@ -191,3 +191,24 @@ def test_neural_estimator_is_seeded():
     a = NeuralEstimator(max_steps=200, random_state=1).estimate(t.x, t.y).value_bits
     b = NeuralEstimator(max_steps=200, random_state=1).estimate(t.x, t.y).value_bits
     assert a == b
+
+
+def test_smile_estimates_a_gaussian_and_infonce_warns_at_its_ceiling():
+    import warnings
+
+    from ibkit.estimators import NeuralEstimator
+    from ibkit.estimators.tasks import correlated_gaussian
+
+    task = correlated_gaussian(2000, 3, 3, mi_bits=1.5, random_state=0)
+    smile = NeuralEstimator(bound="smile", max_steps=1000).estimate(task.x, task.y)
+    assert smile.kind == "lower_bound" and smile.method == "neural-smile"
+    assert abs(smile.value_bits - 1.5) < 0.3
+    big = correlated_gaussian(2000, 5, 5, mi_bits=8.0, random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        capped = NeuralEstimator(bound="infonce", batch_size=16, max_steps=1000).estimate(
+            big.x, big.y)
+    assert capped.details["at_ceiling"] and capped.value_bits <= 4.0  # log2(16)
+    assert any("at its ceiling" in str(w.message) for w in caught)
+    calm = NeuralEstimator(bound="infonce", max_steps=300).estimate(task.x, task.y)
+    assert calm.details["at_ceiling"] is False

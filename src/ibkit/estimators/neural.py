@@ -6,7 +6,14 @@ K x K pairings:
 - InfoNCE: I >= E[ (1/K) sum_i ln( exp f(x_i,y_i) / ((1/K) sum_j exp f(x_i,y_j)) ) ] (<= ln K);
 - NWJ:     I >= E_p[f] - e^{-1} E_{p(x)p(y)}[exp f];
 - MINE:    I >= E_p[f] - ln E_{p(x)p(y)}[exp f] (Donsker-Varadhan), trained with a moving
-  average of the denominator to correct the gradient's bias.
+  average of the denominator to correct the gradient's bias;
+- SMILE (Song & Ermon 2020): the Donsker-Varadhan value with the density ratio clipped to
+  [e^-tau, e^tau] in the denominator, E_p[f] - ln E_{p(x)p(y)}[clip(exp f)], which trades a
+  little bias for far less variance; the critic is trained on the Jensen-Shannon bound
+  -E_p[softplus(-f)] - E_{p(x)p(y)}[softplus(f)] (whose optimum is the same log ratio).
+
+InfoNCE cannot exceed ln K (K the batch size): an estimate at 90 % of that ceiling or above
+warns and says so in ``details["at_ceiling"]``; use a larger ``batch_size`` or another bound.
 
 The critic is trained on ``1 - holdout`` of the sample and the bound is evaluated on the
 held-out rest; training stops early when the held-out value has not improved for
@@ -17,6 +24,7 @@ selection, under one standard error in our tests).
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -28,7 +36,9 @@ from ibkit._errors import param_error
 from ibkit._units import LN2
 from ibkit.estimators.base import Estimate, MIEstimator
 
-BOUNDS = ("infonce", "nwj", "mine")
+BOUNDS = ("infonce", "nwj", "mine", "smile")
+CEILING_FRACTION = 0.9
+"""InfoNCE at or above this fraction of its ceiling ln K is reported as at the ceiling."""
 CRITICS = ("separable", "concat")
 
 
@@ -66,8 +76,8 @@ def _scores(critic: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor
     return critic(x, y)
 
 
-def bound_nats(scores: torch.Tensor, bound: str) -> torch.Tensor:
-    """The chosen bound in nats from a ``(K, K)`` score matrix."""
+def bound_nats(scores: torch.Tensor, bound: str, tau: float = 5.0) -> torch.Tensor:
+    """The chosen bound in nats from a ``(K, K)`` score matrix (``tau``: SMILE's clip)."""
     k = len(scores)
     joint = scores.diagonal()
     off = scores[~torch.eye(k, dtype=torch.bool, device=scores.device)]  # product of marginals
@@ -75,14 +85,24 @@ def bound_nats(scores: torch.Tensor, bound: str) -> torch.Tensor:
         return (joint - torch.logsumexp(scores, 1) + math.log(k)).mean()
     if bound == "nwj":
         return joint.mean() - (off - 1.0).exp().mean()
+    if bound == "smile":
+        off = off.clamp(-tau, tau)
     return joint.mean() - (torch.logsumexp(off, 0) - math.log(len(off)))
+
+
+def js_bound(scores: torch.Tensor) -> torch.Tensor:
+    """The Jensen-Shannon (f-GAN) objective -E_p[softplus(-f)] - E_q[softplus(f)], which
+    SMILE's critic maximises."""
+    k = len(scores)
+    off = scores[~torch.eye(k, dtype=torch.bool, device=scores.device)]
+    return -F.softplus(-scores.diagonal()).mean() - F.softplus(off).mean()
 
 
 class NeuralEstimator(MIEstimator):
     """InfoNCE, NWJ or MINE with a small MLP critic (see the module docstring).
 
     Args:
-        bound: ``"infonce"``, ``"nwj"`` or ``"mine"``.
+        bound: ``"infonce"``, ``"nwj"``, ``"mine"`` or ``"smile"``.
         critic: ``"separable"`` (g(x) . h(y), fast) or ``"concat"`` (MLP on [x, y]).
         hidden: critic width (two hidden layers, ReLU).
         batch_size: K, pairs per step (InfoNCE cannot exceed ln K).
@@ -92,6 +112,7 @@ class NeuralEstimator(MIEstimator):
         patience: evaluations without improvement before stopping.
         holdout: share of samples kept for evaluation.
         ma_rate: MINE's moving-average rate for the denominator.
+        tau: SMILE's clip of the log density ratio.
         random_state: seed of the split, the initialisation and the batches.
     """
 
@@ -102,7 +123,7 @@ class NeuralEstimator(MIEstimator):
                  batch_size: int = 128,
                  lr: float = 1e-3, max_steps: int = 3000, eval_every: int = 100,
                  patience: int = 5, holdout: float = 0.3, ma_rate: float = 0.01,
-                 random_state: int = 0) -> None:
+                 random_state: int = 0, tau: float = 5.0) -> None:
         self.bound = bound
         self.critic = critic
         self.hidden = hidden
@@ -114,6 +135,7 @@ class NeuralEstimator(MIEstimator):
         self.holdout = holdout
         self.ma_rate = ma_rate
         self.random_state = random_state
+        self.tau = tau
 
     def check_params(self) -> None:
         """Bound, critic, hold-out share and batch size."""
@@ -126,8 +148,12 @@ class NeuralEstimator(MIEstimator):
             raise param_error("holdout", owner, "a float in (0, 1)", self.holdout)
         if self.batch_size < 2:
             raise param_error("batch_size", owner, "an int >= 2", self.batch_size)
+        if not self.tau > 0:
+            raise param_error("tau", owner, "a float > 0", self.tau)
 
     def _loss(self, scores: torch.Tensor, state: dict) -> torch.Tensor:
+        if self.bound == "smile":
+            return -js_bound(scores)
         if self.bound != "mine":
             return -bound_nats(scores, self.bound)
         k = len(scores)
@@ -141,7 +167,7 @@ class NeuralEstimator(MIEstimator):
     @torch.no_grad()
     def _held_out(self, critic: nn.Module, x: torch.Tensor, y: torch.Tensor) -> list[float]:
         k = min(self.batch_size, len(x))
-        return [float(bound_nats(_scores(critic, x[i : i + k], y[i : i + k]), self.bound))
+        return [float(bound_nats(_scores(critic, x[i : i + k], y[i : i + k]), self.bound, self.tau))
                 for i in range(0, len(x) - k + 1, k)]
 
     def _estimate(self, x: torch.Tensor, y: torch.Tensor) -> Estimate:
@@ -190,5 +216,13 @@ class NeuralEstimator(MIEstimator):
                    "caveat": "a lower bound in expectation only: the best of several held-out "
                              "evaluations, it can exceed the true MI by a few standard errors "
                              "(selection and sampling error)"}
-        return Estimate(max(best, 0.0) / LN2 if self.bound != "mine" else best / LN2,
-                        "lower_bound", f"neural-{self.bound}", se, details)
+        if self.bound == "infonce":
+            ceiling = math.log(min(self.batch_size, len(test)))
+            details["at_ceiling"] = best >= CEILING_FRACTION * ceiling
+            if details["at_ceiling"]:
+                warnings.warn(f"NeuralEstimator: InfoNCE reads {best:.3f} nats, at its ceiling "
+                              f"ln K = {ceiling:.3f} (K = {min(self.batch_size, len(test))} "
+                              "pairs per batch): the true MI may be much larger. Use a larger "
+                              "batch_size or bound='smile'.", RuntimeWarning, stacklevel=3)
+        return Estimate(max(best, 0.0) / LN2 if self.bound not in ("mine", "smile")
+                        else best / LN2, "lower_bound", f"neural-{self.bound}", se, details)

@@ -371,3 +371,33 @@ def test_follow_replays_the_stored_points_once_then_forwards_each_new_batch():
     assert epochs == [[0], [1]]  # the replay, then the new batch: nothing missed or twice
     assert [sorted({p.epoch for p in b}) for b in earlier] == [[0], [1]]  # still called
     assert sum(len(b) for b in seen) == len(plane.points)
+
+
+def test_standard_errors_travel_from_the_estimator_to_the_csv_the_figure_and_the_page(tmp_path):
+    from ibkit.plane import read_points
+    from ibkit.report import plane_svg, plot_plane
+
+    x, y = _probe()
+    torch.manual_seed(0)
+    model = MLP(8, (6, 3), 2, "tanh")
+    with InformationPlane(model, x, y, [MixedKNNEstimator(k=3), BinningEstimator(30)],
+                          path=tmp_path / "plane.csv", background="inline") as plane:
+        plane.update(0)
+        points = plane.compute()
+    knn = [p for p in points if p.estimator == "knn-mixed"]
+    assert knn and all(p.I_TY_stderr_bits is not None and p.I_TY_stderr_bits > 0 for p in knn)
+    assert all(p.I_XT_stderr_bits is None for p in points)
+    assert all(p.I_TY_stderr_bits is None for p in points if p.estimator == "binning")
+    def key(p):
+        return (p.epoch, p.layer, p.estimator)
+
+    back = {key(p): p for p in read_points(tmp_path / "plane.csv")}
+    for p in points:  # the CSV round trip keeps them
+        assert (back[key(p)].I_TY_stderr_bits, back[key(p)].I_XT_stderr_bits) == (
+            p.I_TY_stderr_bits, p.I_XT_stderr_bits)
+    ax = plot_plane(points, "knn-mixed")
+    assert len(ax.collections) > len({p.layer for p in knn})  # error bars beside the scatters
+    with open(tmp_path / "plane.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert "&plusmn;" in plane_svg(rows, "knn-mixed")
+    assert "&plusmn;" not in plane_svg(rows, "binning")

@@ -61,6 +61,8 @@ class LayerInformation:
         I_XT_bits: I(X;T) with X the identity of each input (NaN where not estimated).
         I_TY_bits: I(T;Y) with Y the labels.
         I_XT_kind, I_TY_kind: ``"estimate"``, ``"upper_bound"`` or ``"lower_bound"``.
+        I_XT_stderr_bits, I_TY_stderr_bits: standard errors in bits where the estimator
+            gives one (k-NN, neural), else None.
     """
 
     estimator: str
@@ -68,6 +70,8 @@ class LayerInformation:
     I_TY_bits: float
     I_XT_kind: str
     I_TY_kind: str
+    I_XT_stderr_bits: float | None = None
+    I_TY_stderr_bits: float | None = None
 
 
 class MIEstimator:
@@ -120,7 +124,8 @@ class MIEstimator:
         t, labels = self._inputs(t, labels)
         xt = self._estimate(t, torch.arange(len(t)))
         ty = self._estimate(t, labels)
-        return [LayerInformation(self.name, xt.value_bits, ty.value_bits, xt.kind, ty.kind)]
+        return [LayerInformation(self.name, xt.value_bits, ty.value_bits, xt.kind, ty.kind,
+                                 xt.stderr_bits, ty.stderr_bits)]
 
     def _inputs(self, x: ArrayLike, y: ArrayLike) -> tuple[torch.Tensor, torch.Tensor]:
         """x as float64 ``(n, dim)`` and y checked against ``y_kind``, both validated."""

@@ -145,7 +145,8 @@ class MixedKNNEstimator(_KNNBase):
         and k-NN has no neighbours within an input's own "class" of one (I_XT_bits is NaN)."""
         self.check_params()
         ty = self._estimate(*self._inputs(t, labels))
-        return [LayerInformation(self.name, float("nan"), ty.value_bits, "estimate", ty.kind)]
+        return [LayerInformation(self.name, float("nan"), ty.value_bits, "estimate", ty.kind,
+                                 None, ty.stderr_bits)]
 
     def _estimate(self, x: torch.Tensor, y: torch.Tensor) -> Estimate:
         self._check(len(x))

@@ -12,7 +12,7 @@ from ibkit._errors import ConfigError
 from ibkit.estimators import MIEstimator
 
 COLUMNS = ("epoch", "layer", "estimator", "I_XT_bits", "I_TY_bits", "kind", "I_TY_kind",
-           "n_samples", "seconds")
+           "n_samples", "seconds", "I_XT_stderr_bits", "I_TY_stderr_bits")
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,8 @@ class PlanePoint:
         I_TY_kind: the same for I_TY_bits.
         n_samples: probe rows used.
         seconds: time this estimator took on this layer.
+        I_XT_stderr_bits, I_TY_stderr_bits: standard errors where the estimator gives one
+            (k-NN's I(T;Y), the neural bounds), else None (an empty cell in plane.csv).
     """
 
     epoch: int
@@ -40,6 +42,8 @@ class PlanePoint:
     I_TY_kind: str
     n_samples: int
     seconds: float
+    I_XT_stderr_bits: float | None = None
+    I_TY_stderr_bits: float | None = None
 
     def as_row(self) -> dict:
         """The point as a ``plane.csv`` row."""
@@ -74,7 +78,8 @@ def layer_points(
     infos = estimator.plane_information(t, labels)
     sec = (time.perf_counter() - start) / len(infos)
     return [PlanePoint(epoch, layer, i.estimator, i.I_XT_bits, i.I_TY_bits, i.I_XT_kind,
-                       i.I_TY_kind, n, sec) for i in infos]
+                       i.I_TY_kind, n, sec, i.I_XT_stderr_bits, i.I_TY_stderr_bits)
+            for i in infos]
 
 
 def estimate_points(estimators: Sequence[MIEstimator], max_samples: Mapping[str, int], epoch: int,

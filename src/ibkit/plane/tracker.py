@@ -207,10 +207,15 @@ def read_points(path: str | Path | None) -> list[PlanePoint]:
     return [_point(r) for r in rows]
 
 
+def _optional(text: str | None) -> float | None:
+    return None if text is None or text in ("", "None") else float(text)
+
+
 def _point(r: Mapping[str, str]) -> PlanePoint:
     return PlanePoint(int(r["epoch"]), r["layer"], r["estimator"], float(r["I_XT_bits"]),
                       float(r["I_TY_bits"]), r["kind"], r["I_TY_kind"], int(r["n_samples"]),
-                      float(r["seconds"]))
+                      float(r["seconds"]), _optional(r.get("I_XT_stderr_bits")),
+                      _optional(r.get("I_TY_stderr_bits")))
 
 
 def plane_from_checkpoints(

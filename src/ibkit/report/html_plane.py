@@ -65,6 +65,12 @@ def _scale(values: Sequence[float], size: int, flip: bool) -> tuple[float, float
     return lo, hi, at
 
 
+def _pm(row: dict[str, Any], coord: str) -> str:
+    """`` +/- h`` (the 95 % half-width) where the row has a standard error, else ''."""
+    se = row.get(f"{coord}_stderr_bits")
+    return "" if se in (None, "", "None") else f" &plusmn; {1.96 * float(se):.3f}"
+
+
 def plane_svg(rows: Sequence[dict[str, Any]], estimator: str) -> str:
     """One estimator's plane as an ``<svg>``: x = I(X;T) in bits, y = I(T;Y) in bits, a point
     per (layer, epoch) coloured by log epoch, each with a tooltip naming layer, epoch and both
@@ -98,8 +104,8 @@ def plane_svg(rows: Sequence[dict[str, Any]], estimator: str) -> str:
         layer = escape(str(r["layer"]))
         parts.append(f'<circle class="pt" data-layer="{layer}" cx="{x_at(x):.1f}" '
                      f'cy="{y_at(y):.1f}" r="3" fill="{epoch_colour(frac)}">'
-                     f'<title>layer {layer}, epoch {e}: I(X;T) = {x:.3f} bits, '
-                     f'I(T;Y) = {y:.3f} bits</title></circle>')
+                     f'<title>layer {layer}, epoch {e}: I(X;T) = {x:.3f}{_pm(r, "I_XT")} bits, '
+                     f'I(T;Y) = {y:.3f}{_pm(r, "I_TY")} bits</title></circle>')
     parts.append("</svg>")
     return "".join(parts)
 

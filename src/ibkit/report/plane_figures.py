@@ -18,11 +18,20 @@ from ibkit.report.vib_figures import read_table
 CMAP = "viridis"
 
 
+def _error_bars(ax: Axes, points: Sequence[PlanePoint]) -> None:
+    """+/- 1.96 standard errors (a 95 % interval) on each coordinate that has one."""
+    for p in points:
+        if p.I_TY_stderr_bits is not None or p.I_XT_stderr_bits is not None:
+            ax.errorbar(p.I_XT_bits, p.I_TY_bits, fmt="none", ecolor="0.5", lw=0.6, zorder=1,
+                        xerr=None if p.I_XT_stderr_bits is None else 1.96 * p.I_XT_stderr_bits,
+                        yerr=None if p.I_TY_stderr_bits is None else 1.96 * p.I_TY_stderr_bits)
+
+
 def plot_plane(points: Sequence[PlanePoint], estimator: str, ax: Axes | None = None,
                curve: Sequence[dict] | None = None, colorbar: bool = True) -> Axes:
     """One estimator's plane: I(T;Y) against I(X;T) in bits, one line per layer, points
-    coloured by epoch on a log scale, the optimal IB curve (rows of ``optimal_curve.csv``)
-    dashed where given."""
+    coloured by epoch on a log scale, 95 % error bars where the estimator gives standard
+    errors, the optimal IB curve (rows of ``optimal_curve.csv``) dashed where given."""
     ax = Figure(figsize=(5.5, 4.5)).add_subplot() if ax is None else ax
     pts = [p for p in points if p.estimator == estimator]
     if not pts:
@@ -38,6 +47,7 @@ def plot_plane(points: Sequence[PlanePoint], estimator: str, ax: Axes | None = N
         ax.plot(xs, ys, color="0.75", lw=0.8, zorder=1)
         sc = ax.scatter(xs, ys, c=[p.epoch + 1 for p in lp], cmap=CMAP, norm=norm, s=14,
                         zorder=2, edgecolors="none")
+        _error_bars(ax, lp)
         ax.annotate(layer, (xs[-1], ys[-1]), fontsize=7, xytext=(3, -8),
                     textcoords="offset points")
     if curve:

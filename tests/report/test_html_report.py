@@ -92,6 +92,9 @@ def test_sweep_page_from_the_cli_links_a_page_per_run(sweep_dir: Path):
         assert f'href="{d.name}/report.html"' in page
         assert (d / "report.html").is_file()
     assert "sweep_summary.csv" in page and "sweep.csv" in page
+    key = page.split("Key results", 1)[1].split("</section>", 1)[0]
+    assert "test_error_pct" in key and "val_kl_bits" in key and "±" in key
+    assert "train_loss" not in key  # headline metrics only
     assert page.count('src="data:image/png;base64,') == len(list(sweep_dir.glob("*.png"))) >= 1
     no_html = CliRunner().invoke(main, ["report", str(sweep_dir)])
     assert no_html.exit_code == 2 and "add --html" in no_html.output

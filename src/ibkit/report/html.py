@@ -33,7 +33,7 @@ td.l,th.l{text-align:left}.met{background:#d9f2d9}.notmet{background:#f8d0d0}
 figure{display:inline-block;margin:.5em;vertical-align:top}figure img{max-width:100%;max-height:560px}
 figcaption{font-size:.8em;color:#555;text-align:center}.planes svg{margin:.3em}
 button.layer{margin:.1em;cursor:pointer}button.layer[aria-pressed=false]{opacity:.4}
-#broken{display:none;background:#f8d0d0;padding:.5em}
+#broken{display:none;background:#f8d0d0;padding:.5em}.scroll{overflow-x:auto;max-width:100%}
 """
 _SCRIPT = """
 function toggleLayer(b){var on=b.getAttribute('aria-pressed')!=='true';
@@ -57,7 +57,7 @@ def _table(rows: list[dict[str, Any]], left: int = 1) -> str:
     body = "".join("<tr>" + "".join(
         f'<td class="{"l" if i < left else ""}">{escape(_fmt(r.get(c, "")))}</td>'
         for i, c in enumerate(cols)) + "</tr>" for r in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"
+    return f"<div class='scroll'><table><tr>{head}</tr>{body}</table></div>"
 
 
 def _fmt(v: Any) -> str:
@@ -134,6 +134,30 @@ def _tables(root: Path, skip: set[str]) -> str:
     return f"<section id='tables'><h2>Tables</h2>{''.join(parts)}</section>" if parts else ""
 
 
+KEY_MARKS = ("error_pct", "_bits", "r_W_pct", "r_N_pct")
+MAX_KEY_METRICS = 10
+
+
+def key_results(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The sweep summary's points with their headline metrics as ``mean ± std`` (validation
+    and test errors, information in bits, compression ratios; at most
+    :data:`MAX_KEY_METRICS`)."""
+    if not rows:
+        return []
+    cols = list(rows[0])
+    metrics = [c[:-5] for c in cols if c.endswith("_mean") and any(m in c for m in KEY_MARKS)
+               and not c.startswith("train_")][:MAX_KEY_METRICS]
+    axes = [c for c in cols if c != "count" and not c.endswith(("_mean", "_std"))]
+    out = []
+    for r in rows:
+        row = {a: r[a] for a in axes} | {"seeds": r.get("count", "")}
+        for m in metrics:
+            mean, std = r.get(f"{m}_mean", ""), r.get(f"{m}_std", "")
+            row[m] = _fmt(mean) + ("" if std in ("", "nan") else f" ± {_fmt(std)}")
+        out.append(row)
+    return out
+
+
 def _page(title: str, body: str) -> str:
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}'
             f'</title><style>{_STYLE}</style><script>{_SCRIPT}</script></head><body>'
@@ -190,7 +214,12 @@ def sweep_html_report(sweep_dir: str | Path, out: str | Path | None = None) -> P
         runs.append(f'<li><a href="{escape(page.relative_to(root).as_posix())}">'
                     f'{escape(d.name)}</a> ({status})</li>')
     figures = sorted(root.glob("*.png"))
-    body = (_tables(root, set()) +
+    summary = _read_csv(root / "sweep_summary.csv") if (root / "sweep_summary.csv").is_file() \
+        else []
+    key = key_results(summary)
+    body = ((f"<section id='key'><h2>Key results (mean ± std over seeds)</h2>"
+             f"{_table(key)}</section>" if key else "") +
+            _tables(root, set()) +
             f"<section id='figures'><h2>Figures</h2>{_figures(figures, root)}</section>"
             f"<section id='runs'><h2>Runs ({len(runs)})</h2><ul>{''.join(runs)}</ul></section>")
     path = Path(out) if out is not None else root / REPORT_NAME

@@ -202,3 +202,31 @@ def test_run_files_get_the_users_umask_like_the_figures(finished):
     modes = {p.name: p.stat().st_mode & 0o777 for p in finished.rglob("*") if p.is_file()}
     assert modes["config.yaml"] == modes["learning_curves.png"], modes
     assert modes["last.pt"] == modes["learning_curves.png"]
+
+
+@pytest.mark.parametrize("denied", [".lock", "config.yaml", "last.pt", "metrics.csv",
+                                    "summary.json"])
+def test_a_file_that_cannot_be_written_is_one_line_and_leaves_no_lock(denied, tmp_path,
+                                                                      monkeypatch):
+    """As root, permissions cannot be taken away for real: the write itself is made to fail
+    as a read-only folder (or a full disk) makes it fail."""
+    import os
+
+    import ibkit._io as io_module
+
+    real_open, real_atomic = os.open, io_module._atomic
+
+    def refuse(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if str(path).endswith(denied):
+            raise PermissionError(13, "Permission denied", str(path))
+        return (real_open if denied == ".lock" else real_atomic)(path, *args, **kwargs)
+
+    if denied == ".lock":
+        monkeypatch.setattr(os, "open", refuse)
+    else:
+        monkeypatch.setattr(io_module, "_atomic", refuse)
+    line = _one_line_error(["run", "digits-mlp", "--run-dir", str(tmp_path / "r"), "--set",
+                            "train.epochs=2", "--set", "train.progress=false"],
+                           "Permission denied")
+    assert denied in line
+    assert not list(tmp_path.glob(".*.lock")) and not list(tmp_path.glob("**/*.lock"))

@@ -19,8 +19,8 @@ from ibkit._errors import IbkitError
 
 
 def _friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn ibkit's errors into one line on stderr and exit status 2 (130 on Ctrl-C, 143 on
-    SIGTERM, after the checkpoint)."""
+    """Turn ibkit's errors, and a file that cannot be written or read, into one line on
+    stderr and exit status 2 (130 on Ctrl-C, 143 on SIGTERM, after the checkpoint)."""
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -33,6 +33,13 @@ def _friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(e.exit_code)
         except IbkitError as e:
             click.echo(f"Error: {e}", err=True)
+            sys.exit(2)
+        except OSError as e:  # a file that cannot be written or read: permissions, full disk
+            if e.filename is None:
+                raise
+            click.echo(f"Error: Cannot write or read '{e.filename}': {e.strerror or e}. "
+                       "Check the folder's permissions and free space; --resume continues "
+                       "from the last checkpoint.", err=True)
             sys.exit(2)
 
     return wrapper

@@ -95,6 +95,9 @@ class RunDirectory:
                                       "for that run, or delete the lock if it is gone.") from None
                 self.lock_path.unlink(missing_ok=True)
                 continue
+            except OSError as e:  # a read-only folder, a full disk
+                raise RunDirError(f"The --run-dir '{self.path}' cannot be locked: "
+                                  f"'{self.lock_path}': {e.strerror or e}.") from None
             with os.fdopen(fd, "w") as f:
                 f.write(me + "\n")
             break

@@ -179,6 +179,14 @@ def test_the_gate_trace_drops_rows_after_the_checkpoint_on_resume(tmp_path):
     trace.load_state_dict({"last": 1})  # the checkpoint was taken after epoch 1
     with open(tmp_path / "gates.csv") as f:
         assert [int(r["epoch"]) for r in csv.DictReader(f)] == [0, 1]
+    from ibkit.compress import gates
+
+    with torch.no_grad():  # close 2 of the 6 units: ln alpha = ln mu^2 - ln sigma^2 < 0
+        gates(model)["act1_gate"].log_sigma2[:2] = 5.0
     trace.on_epoch_end(trainer, 2, {})
     with open(tmp_path / "gates.csv") as f:
-        assert [int(r["epoch"]) for r in csv.DictReader(f)] == [0, 1, 2]
+        rows = list(csv.DictReader(f))
+    assert [int(r["epoch"]) for r in rows] == [0, 1, 2]
+    assert (rows[0]["kept"], rows[-1]["kept"], rows[-1]["units"]) == ("6", "4", "6")
+    assert float(rows[-1]["kept_frac"]) == pytest.approx(4 / 6)
+    assert float(rows[-1]["kl_bits"]) < float(rows[0]["kl_bits"])

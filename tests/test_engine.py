@@ -256,3 +256,14 @@ def test_reconstruction_bits_is_the_bernoulli_nll_in_bits_per_dimension():
     assert float(out.loss) == pytest.approx(float(expected), rel=1e-6)
     with pytest.raises(ValueError, match=r"'x' parameter of ReconstructionBits .* \[0, 1\]"):
         ReconstructionBits()(model, x - 2, None)
+
+
+def test_full_batch_says_so_when_training_starts(capsys):
+    trainer = Trainer(nn.Linear(5, 2), _tiny(), TrainConfig(epochs=1, batch_size=0))
+    trainer.fit()
+    out = capsys.readouterr()
+    assert "batch_size=0: full-batch gradient descent, all 64 training examples" in (
+        out.out + out.err)
+    quiet = Trainer(nn.Linear(5, 2), _tiny(), TrainConfig(epochs=1, batch_size=16))
+    quiet.fit()
+    assert "full-batch" not in "".join(capsys.readouterr())

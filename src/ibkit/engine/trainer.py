@@ -244,6 +244,9 @@ class Trainer:
             seed_everything(self.config.seed)
         for cb in self.callbacks:
             cb.on_train_start(self)
+        if self.config.batch_size == 0 and self.config.progress:
+            tqdm.write(f"batch_size=0: full-batch gradient descent, all {len(self._train)} "
+                       "training examples in every step")
         with self._sigint_guard(), _threads(self.config.threads):
             for epoch in range(start_epoch, self.config.epochs):
                 t0 = time.perf_counter()

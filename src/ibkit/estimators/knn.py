@@ -56,12 +56,12 @@ def ksg_terms(x: np.ndarray, y: np.ndarray, k: int) -> np.ndarray:
     return digamma(k) + digamma(n) - digamma(n_x + 1) - digamma(n_y + 1)
 
 
-BRUTE_FORCE_DIM = 12
+BRUTE_FORCE_DIM = 10
 """Joint dimension from which KSG searches neighbours by blocked brute force in torch rather
 than with k-d trees (measured crossover: benchmarks/bench_ksg_speed.py, docs/results.md)."""
 
 
-def ksg_terms_brute(x: np.ndarray, y: np.ndarray, k: int, block: int = 1024) -> np.ndarray:
+def ksg_terms_brute(x: np.ndarray, y: np.ndarray, k: int, block: int = 512) -> np.ndarray:
     """:func:`ksg_terms` by blocked brute force: for a block of rows, the max-norm distances
     to every point in x and in y (``torch.cdist``, p = inf); the joint distance is their
     maximum, so one pass gives eps_i and both counts. Exactly the tree search's numbers (the

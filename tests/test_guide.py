@@ -66,3 +66,4 @@ def test_bash_blocks_run(page: str, tmp_path: Path):
         assert (tmp_path / "runs" / "tt" / "report.html").is_file()
         assert (tmp_path / "sweeps" / "b" / "sweep_summary.csv").is_file()
         assert (tmp_path / "sweeps" / "b" / "report.html").is_file()
+        assert "### digits-mlp (2 seeds)" in (tmp_path / "results.md").read_text()

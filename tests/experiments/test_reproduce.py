@@ -136,3 +136,10 @@ def test_fast_presets_are_the_small_data_ones():
     fast = fast_presets()
     assert {"tishby-tanh", "boolean-4bit", "vib-digits", "digits-mlp"} <= set(fast)
     assert not {"vib-mnist", "vibnet-lenet300", "demo"} & set(fast)
+
+
+def test_run_directories_are_named_from_the_project_root_or_the_documents_folder(tmp_path):
+    from ibkit.experiments.reproduce import default_root
+
+    assert default_root(tmp_path / "docs" / "results.md") == tmp_path.resolve()
+    assert default_root(tmp_path / "notes" / "results.md") == (tmp_path / "notes").resolve()

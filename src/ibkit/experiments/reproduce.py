@@ -203,12 +203,20 @@ def _split_doc(text: str) -> tuple[str, str | None, str]:
     return before, inside, after
 
 
+def default_root(doc: str | Path) -> Path:
+    """The folder the tables name run directories from: the project root for a document in
+    a ``docs/`` folder (``docs/results.md``), else the document's own folder."""
+    folder = Path(doc).resolve().parent
+    return folder.parent if folder.name == "docs" else folder
+
+
 def write_results(doc: str | Path, out_dir: str | Path, root: str | Path | None = None) -> Path:
     """Replace the generated region of ``doc`` (insert it before the first ``## `` heading
-    when there is none) with the tables of ``out_dir``; hand-written text is kept."""
+    when there is none) with the tables of ``out_dir``, run directories named from ``root``
+    (default :func:`default_root`); hand-written text is kept."""
     path = Path(doc)
     text = path.read_text() if path.is_file() else "# Measured results\n"
-    generated = results_markdown(out_dir, root if root is not None else path.parent.parent)
+    generated = results_markdown(out_dir, root if root is not None else default_root(path))
     before, inside, after = _split_doc(text)
     if inside is None:
         head, sep, tail = text.partition("\n## ")
@@ -226,7 +234,7 @@ def check_results(doc: str | Path, out_dir: str | Path, root: str | Path | None 
     _, inside, _ = _split_doc(path.read_text())
     if inside is None:
         raise IbkitError(f"'{doc}' has no generated tables (no '{BEGIN[:40]}...' line).")
-    base = Path(root).resolve() if root is not None else path.resolve().parent.parent
+    base = Path(root).resolve() if root is not None else default_root(path)
     missing = [name for line in inside.splitlines() if line.startswith("Runs: ")
                for name in line[len("Runs: "):].rstrip(".").replace("`", "").split(", ")
                if not (base / name / "summary.json").is_file()]

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import csv
-import json
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from ibkit._errors import RunDirError
 from ibkit._io import write_text
 from ibkit._provenance import describe
 from ibkit.report.html_plane import plane_section
+from ibkit.report.summary import read_summary
 
 REPORT_NAME = "report.html"
 MAX_TABLE_ROWS = 200
@@ -177,8 +177,7 @@ def html_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     root = Path(run_dir)
     if not (root / "metrics.csv").is_file():
         raise RunDirError(f"The run directory '{root}' holds no run (no metrics.csv).")
-    summary = json.loads((root / "summary.json").read_text()) \
-        if (root / "summary.json").is_file() else None
+    summary = read_summary(root) if (root / "summary.json").is_file() else None
     config = (root / "config.yaml").read_text() if (root / "config.yaml").is_file() else ""
     plane = _read_csv(root / "plane.csv") if (root / "plane.csv").is_file() else []
     figures = sorted((root / "figures").glob("*.png")) if (root / "figures").is_dir() else []
@@ -196,10 +195,20 @@ def html_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     return path
 
 
+def _current_page(run_dir: Path) -> Path:
+    """The run's page, written again only when it is missing or older than the run's
+    summary (every finished run writes its own page: a sweep need not redo them)."""
+    page, summary = run_dir / REPORT_NAME, run_dir / "summary.json"
+    if page.is_file() and (not summary.is_file()
+                           or page.stat().st_mtime >= summary.stat().st_mtime):
+        return page
+    return html_report(run_dir)
+
+
 def sweep_html_report(sweep_dir: str | Path, out: str | Path | None = None) -> Path:
     """Write a sweep's self-contained page (default ``SWEEP_DIR/report.html``): the mean and
     spread per point (``sweep_summary.csv``), one row per run (``sweep.csv``), the sweep's
-    figures, and a link to each run's own report page, which it writes too.
+    figures, and a link to each run's own report page (written where missing or stale).
 
     Raises:
         RunDirError: ``sweep_dir`` holds no sweep (no ``sweep.csv``).
@@ -209,7 +218,7 @@ def sweep_html_report(sweep_dir: str | Path, out: str | Path | None = None) -> P
         raise RunDirError(f"The sweep directory '{root}' holds no sweep (no sweep.csv).")
     runs = []
     for d in sorted(p for p in root.iterdir() if (p / "metrics.csv").is_file()):
-        page = html_report(d)
+        page = _current_page(d)
         status = "completed" if (d / "summary.json").is_file() else "unfinished"
         runs.append(f'<li><a href="{escape(page.relative_to(root).as_posix())}">'
                     f'{escape(d.name)}</a> ({status})</li>')

@@ -10,7 +10,14 @@ import pytest
 import torch
 
 from ibkit._errors import ConfigError
-from ibkit.estimators import DiscreteEstimator, GaussianEstimator, discrete_mi_bits, gaussian_mi_bits
+from ibkit.estimators import (
+    DiscreteEstimator,
+    GaussianEstimator,
+    discrete_mi_bits,
+    gaussian_mi_bits,
+    gaussian_mi_stderr_bits,
+)
+from ibkit.estimators.tasks import correlated_gaussian, sample_discrete
 
 
 def _exactly(text: str):
@@ -51,7 +58,10 @@ def test_gaussian_estimator_needs_more_samples_than_dimensions():
         est.estimate(np.random.default_rng(0).normal(size=(4, 2)), np.ones((4, 2)))
     out = est.estimate(np.random.default_rng(0).normal(size=(50, 1)),
                        np.random.default_rng(1).normal(size=(50, 1)))
-    assert out.method == "gaussian" and out.kind == "estimate" and out.stderr_bits is None
+    assert out.method == "gaussian" and out.kind == "estimate"
+    cov = np.cov(np.c_[np.random.default_rng(0).normal(size=(50, 1)),
+                       np.random.default_rng(1).normal(size=(50, 1))], rowvar=False)
+    assert out.stderr_bits == pytest.approx(gaussian_mi_stderr_bits(cov, 1, 50), rel=1e-12)
 
 
 def test_discrete_estimator_rejects_non_integers_and_counts_rows_as_symbols():
@@ -70,3 +80,30 @@ def test_discrete_estimator_rejects_non_integers_and_counts_rows_as_symbols():
     # a row equal to another counts as the same symbol: 3 rows of which two agree
     assert est.estimate(torch.tensor([0, 0, 1]), torch.tensor([[1.0, 2.0], [1.0, 2.0], [3.0, 4.0]])
                         ).value_bits == pytest.approx(discrete_mi_bits(np.array([[2, 0], [0, 1]])))
+
+
+def test_gaussian_stderr_is_the_canonical_correlations_delta_method():
+    # two independent canonical pairs, rho 0.6 and 0.3: sqrt((0.36 + 0.09) / n) / ln 2
+    cov = np.eye(4)
+    cov[0, 2] = cov[2, 0] = 0.6
+    cov[1, 3] = cov[3, 1] = 0.3
+    assert gaussian_mi_stderr_bits(cov, 2, 500) == pytest.approx(
+        np.sqrt(0.45 / 500) / np.log(2), rel=1e-12)
+    assert gaussian_mi_stderr_bits(np.eye(3), 1, 10) == 0.0  # independent: no variability
+
+
+@pytest.mark.parametrize("name", ["gaussian", "discrete"])
+def test_95_percent_intervals_cover_the_true_mi_at_least_90_percent(name):
+    # measured, 100 draws of n = 2,000: gaussian (2 + 2 dims, 0.5 bits) 94, discrete (BSC 0.2) 93
+    covered = 0
+    for seed in range(100):
+        if name == "gaussian":
+            task = correlated_gaussian(n=2000, dim_x=2, dim_y=2, mi_bits=0.5, random_state=seed)
+            est = GaussianEstimator().estimate(task.x, task.y)
+        else:
+            task = sample_discrete(np.array([[0.4, 0.1], [0.1, 0.4]]), n=2000, random_state=seed)
+            est = DiscreteEstimator().estimate(task.x, task.y)
+        lo, hi = est.details["ci95_bits"]
+        assert hi - lo == pytest.approx(2 * 1.96 * est.stderr_bits)
+        covered += lo <= task.mi_bits <= hi
+    assert covered >= 90, covered

@@ -386,8 +386,10 @@ def test_standard_errors_travel_from_the_estimator_to_the_csv_the_figure_and_the
         points = plane.compute()
     knn = [p for p in points if p.estimator == "knn-mixed"]
     assert knn and all(p.I_TY_stderr_bits is not None and p.I_TY_stderr_bits > 0 for p in knn)
-    assert all(p.I_XT_stderr_bits is None for p in points)
-    assert all(p.I_TY_stderr_bits is None for p in points if p.estimator == "binning")
+    assert all(p.I_XT_stderr_bits is None for p in knn)
+    binned = [p for p in points if p.estimator == "binning"]
+    assert binned and all(p.I_XT_stderr_bits is not None and p.I_TY_stderr_bits is not None
+                          for p in binned)
     def key(p):
         return (p.epoch, p.layer, p.estimator)
 
@@ -400,4 +402,7 @@ def test_standard_errors_travel_from_the_estimator_to_the_csv_the_figure_and_the
     with open(tmp_path / "plane.csv") as f:
         rows = list(csv.DictReader(f))
     assert "&plusmn;" in plane_svg(rows, "knn-mixed")
+    assert "&plusmn;" in plane_svg(rows, "binning")
+    for row in rows:  # no standard error, no interval drawn
+        row["I_XT_stderr_bits"] = row["I_TY_stderr_bits"] = ""
     assert "&plusmn;" not in plane_svg(rows, "binning")

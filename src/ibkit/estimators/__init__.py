@@ -24,13 +24,14 @@ from typing import Any
 
 from ibkit._errors import param_error
 from ibkit.estimators.base import KINDS, ArrayLike, Estimate, LayerInformation, MIEstimator
-from ibkit.estimators.binning import BinningEstimator, entropy_bits, plugin_mi_bits
+from ibkit.estimators.binning import BinningEstimator, entropy_bits, plugin_mi_bits, plugin_mi_stderr_bits
 from ibkit.estimators.copula import AutoEstimator, GaussianCopulaEstimator
 from ibkit.estimators.exact import (
     DiscreteEstimator,
     GaussianEstimator,
     discrete_mi_bits,
     gaussian_mi_bits,
+    gaussian_mi_stderr_bits,
 )
 from ibkit.estimators.kde import KDEEstimator, kde_bounds_nats
 from ibkit.estimators.knn import KSGEstimator, MixedKNNEstimator
@@ -98,8 +99,10 @@ __all__ = [
     "discrete_mi_bits",
     "entropy_bits",
     "gaussian_mi_bits",
+    "gaussian_mi_stderr_bits",
     "kde_bounds_nats",
     "make_estimator",
     "mutual_information",
     "plugin_mi_bits",
+    "plugin_mi_stderr_bits",
 ]

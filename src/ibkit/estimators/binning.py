@@ -17,6 +17,14 @@ Strategies:
 
 Rows are hashed to 64-bit integers (random odd multipliers, wrapping arithmetic) before
 counting: a collision needs two of n rows to share a hash, probability about n^2 / 2^64.
+
+Standard error (``stderr=True``): the delta method's asymptotic variance of the plug-in
+(Basharin 1959 for the entropy; the same argument for I):
+Var(I_hat) ~ (sum_ab p(a,b) log2^2[p(a,b) / (p(a) p(b))] - I^2) / n bits^2, with the observed
+frequencies. It measures sampling variability only, not the plug-in's downward bias (about
+(K_a - 1)(K_b - 1) / (2 n ln 2) bits for I with K occupied symbols per side, Miller 1955),
+which dominates when most symbols hold one sample: ``details["samples_per_symbol"]`` says how
+close to that the layer is (the plane's H(T) at log2 n has standard error 0 and is all bias).
 """
 
 from __future__ import annotations
@@ -133,6 +141,37 @@ def _entropy_and_mi_bits(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     return h_a, max(0.0, h_a + _entropy_from_counts(cb) - h_ab)
 
 
+def plugin_mi_stderr_bits(a: np.ndarray, b: np.ndarray) -> float:
+    """The delta method's standard error in bits of :func:`plugin_mi_bits` (module docstring):
+    sqrt((sum_ab p(a,b) r_ab^2 - I^2) / n) with r_ab = log2[p(a,b) / (p(a) p(b))]. For input
+    ids b (all distinct) it is the entropy's, sqrt((sum_a p(a) log2^2 p(a) - H^2) / n)."""
+    if len(a) < 2:
+        return 0.0
+    _, ia, ca = np.unique(np.asarray(a).ravel(), return_inverse=True, return_counts=True)
+    return _stderr_bits(ia.ravel(), ca, np.asarray(b))
+
+
+def _stderr_bits(ia: np.ndarray, ca: np.ndarray, b: np.ndarray) -> float:
+    """:func:`plugin_mi_stderr_bits` from a's dense codes ``ia`` and their counts ``ca``."""
+    n = len(ia)
+    ib, cb = _symbol_counts(b)
+    if np.count_nonzero(cb) == n:  # input ids: I = H(A)
+        p = ca / float(n)
+        r = -np.log2(p)
+    else:
+        joint = ia.astype(np.int64) * len(cb) + ib
+        if len(ca) * len(cb) <= 4 * n:  # a small table: count it directly
+            cj = np.bincount(joint, minlength=len(ca) * len(cb))
+            cells = np.flatnonzero(cj)
+            cj = cj[cells]
+        else:
+            cells, cj = np.unique(joint, return_counts=True)
+        p = cj / float(n)
+        r = np.log2(cj * float(n) / (ca[cells // len(cb)] * cb[cells % len(cb)].astype(np.float64)))
+    mi = float(p @ r)
+    return math.sqrt(max(0.0, float(p @ (r * r)) - mi * mi) / n)
+
+
 class BinningEstimator(MIEstimator):
     """Plug-in MI after binning every unit (see the module docstring for the strategies).
 
@@ -143,6 +182,8 @@ class BinningEstimator(MIEstimator):
         bin_width: the bin width for ``strategy="width"`` (> 0).
         outside_warning: warn when more than this share of values falls outside the fixed
             range (the ReLU problem: everything above 1 lands in one bin).
+        stderr: attach the delta method's standard error (module docstring; sampling
+            variability only, not the plug-in's bias).
 
     Example:
         >>> t = np.array([[-0.9], [-0.9], [0.5], [0.5]])
@@ -154,12 +195,13 @@ class BinningEstimator(MIEstimator):
 
     def __init__(self, n_bins: int = 30, strategy: str = "fixed",
                  value_range: tuple[float, float] = (-1.0, 1.0), bin_width: float | None = None,
-                 outside_warning: float = 0.05) -> None:
+                 outside_warning: float = 0.05, stderr: bool = True) -> None:
         self.n_bins = n_bins
         self.strategy = strategy
         self.value_range = value_range
         self.bin_width = bin_width
         self.outside_warning = outside_warning
+        self.stderr = stderr
 
     def check_params(self) -> None:
         """Strategy, number of bins, range and bin width."""
@@ -173,6 +215,8 @@ class BinningEstimator(MIEstimator):
             raise param_error("value_range", owner, "finite (lo, hi) with lo < hi", self.value_range)
         if self.strategy == "width" and not (self.bin_width and self.bin_width > 0):
             raise param_error("bin_width", owner, "a float > 0 with strategy='width'", self.bin_width)
+        if not isinstance(self.stderr, bool):
+            raise param_error("stderr", owner, "True or False", self.stderr)
 
     def symbols(self, x: np.ndarray) -> tuple[np.ndarray, dict]:
         """Bin indices ``(n, d)`` of values ``x`` ``(n, d)`` and notes (share outside the range)."""
@@ -209,18 +253,26 @@ class BinningEstimator(MIEstimator):
             labels: ``(n,)`` integer labels.
 
         Returns:
-            ``{"I_XT_bits": H(T), "I_TY_bits": I(T;Y)}``.
+            ``{"I_XT_bits": H(T), "I_TY_bits": I(T;Y)}``, with ``I_XT_stderr_bits`` and
+            ``I_TY_stderr_bits`` when ``stderr`` is on.
         """
         a = row_ids(self.symbols(np.asarray(t, dtype=np.float64))[0])
-        h_a, i_ty = _entropy_and_mi_bits(a, np.asarray(labels))  # one sort
-        return {"I_XT_bits": h_a, "I_TY_bits": i_ty}
+        labels = np.asarray(labels)
+        h_a, i_ty = _entropy_and_mi_bits(a, labels)  # one sort
+        info = {"I_XT_bits": h_a, "I_TY_bits": i_ty}
+        if self.stderr and len(a) > 1:
+            _, ia, ca = np.unique(a, return_inverse=True, return_counts=True)
+            info["I_XT_stderr_bits"] = _stderr_bits(ia.ravel(), ca, np.arange(len(a)))
+            info["I_TY_stderr_bits"] = _stderr_bits(ia.ravel(), ca, labels)
+        return info
 
     def plane_information(self, t: ArrayLike, labels: ArrayLike) -> list[LayerInformation]:
         """Both values from one binning (:meth:`layer_information`)."""
         t, labels = self._inputs(t, labels)
         info = self.layer_information(t.numpy(), labels.numpy())
         return [LayerInformation(self.name, info["I_XT_bits"], info["I_TY_bits"], "estimate",
-                                 "estimate")]
+                                 "estimate", info.get("I_XT_stderr_bits"),
+                                 info.get("I_TY_stderr_bits"))]
 
     def _estimate(self, x: torch.Tensor, y: torch.Tensor) -> Estimate:
         sx, notes = self.symbols(x.cpu().numpy())
@@ -230,5 +282,10 @@ class BinningEstimator(MIEstimator):
         else:
             b = row_ids(self.symbols(y.cpu().numpy())[0])
         value = plugin_mi_bits(a, b)
-        details = {**self.get_params(), **notes, "n_symbols_x": int(len(np.unique(a)))}
-        return Estimate(value, "estimate", self.name, None, details)
+        n_symbols = int(len(np.unique(a)))
+        details = {**self.get_params(), **notes, "n_symbols_x": n_symbols,
+                   "samples_per_symbol": len(a) / n_symbols}
+        stderr = plugin_mi_stderr_bits(a, b) if self.stderr else None
+        if stderr is not None:
+            details["ci95_bits"] = (value - 1.96 * stderr, value + 1.96 * stderr)
+        return Estimate(value, "estimate", self.name, stderr, details)

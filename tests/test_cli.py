@@ -94,7 +94,12 @@ def test_stopped_run_resumes_to_the_same_metrics(tmp_path, sig, reference_metric
 
 BAD_INPUTS = [
     (["run", "nope"], r"Unknown preset 'nope'\. Allowed presets: .*demo"),
-    (["run", "digits-mlp", "--set", "train.nope=1"], r"Unknown config key 'train.nope'\. Allowed keys:"),
+    (["run", "digits-mlp", "--set", "train.nope=1"],
+     r"Unknown config key 'train.nope'\.( Did you mean [^?]*\?)? Allowed keys:"),
+    (["run", "digits-mlp", "--set", "seed=1"],
+     r"Unknown config key 'seed'\. Did you mean 'train.seed'\? Allowed keys:"),
+    (["run", "digits-mlp", "--set", "train.epoch=1"],
+     r"Unknown config key 'train.epoch'\. Did you mean 'train.epochs'"),
     (["run", "digits-mlp", "--set", "train.epochs=many"], r"'train.epochs' must be an int\. Got 'many'"),
     (["run", "digits-mlp", "--set", "train.epochs=0"], r"'epochs' parameter of TrainConfig must be >= 1"),
     (["run", "digits-mlp", "--set", "train.lr=nan"], r"'lr' parameter of TrainConfig must be finite"),

@@ -8,6 +8,7 @@ lower bound) and ``choices``. :func:`validate` checks a config against them and
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 import types
 import typing
@@ -123,8 +124,24 @@ def apply_override(cfg: Any, assignment: str) -> Any:
     key, text = (s.strip() for s in assignment.split("=", 1))
     allowed = keys(cfg)
     if key not in allowed:
-        raise ConfigError(f"Unknown config key {key!r}. Allowed keys: {', '.join(allowed)}.")
+        raise ConfigError(f"Unknown config key {key!r}.{suggest_keys(key, allowed)} "
+                          f"Allowed keys: {', '.join(allowed)}.")
     return _set(cfg, key.split("."), text, key)
+
+
+def suggest_keys(key: str, allowed: list[str]) -> str:
+    """' Did you mean ...?' for an unknown dotted ``key``: the keys whose last part is
+    ``key``'s last part, else up to three close spellings; '' when none is close.
+
+    Example:
+        >>> suggest_keys("seed", ["train.seed", "train.lr"])
+        " Did you mean 'train.seed'?"
+    """
+    last = key.rsplit(".", 1)[-1]
+    close = [k for k in allowed if k.rsplit(".", 1)[-1] == last]
+    if not close:
+        close = difflib.get_close_matches(key, allowed, n=3, cutoff=0.6)
+    return f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
 
 
 def _set(cfg: Any, path: list[str], text: str, key: str) -> Any:

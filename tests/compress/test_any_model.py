@@ -3,6 +3,7 @@ the pruned model through Torch-Pruning's dependency graph, equal to 1e-5."""
 
 from __future__ import annotations
 
+import re
 import sys
 
 import pytest
@@ -200,11 +201,16 @@ def test_an_exported_resnet_is_saved_and_loaded_through_torch_export(tmp_path):
     _, gated, x = _trained_gated(INSIDE)
     prune_gates(gated)
     exported = export_pruned(gated, x[:16])
-    with pytest.raises(ConfigError, match="needs the 'example' parameter"):
+    with pytest.raises(ConfigError, match="^" + re.escape(
+            f"save_exported: a {type(exported).__name__} is saved through torch.export, which "
+            "needs the 'example' parameter (a batch of inputs).") + "$"):
         save_exported(exported, tmp_path)
-    path = save_exported(exported, tmp_path, example=x[:4])
-    assert path.name == "exported.pt2"
-    loaded = load_exported(tmp_path)
-    fresh = torch.randn(7, 1, 8, 8)  # another batch size than the example's
-    with torch.no_grad():
-        assert torch.allclose(loaded(fresh), exported.eval()(fresh), atol=1e-6)
+    target = tmp_path / "new" / "folder"  # made with its parents, and again over itself
+    assert save_exported(exported, target, example=x[:4]) == target / "exported.pt2"
+    path = save_exported(exported, target, example=x[:4])
+    assert path == target / "exported.pt2" and path.is_file()
+    loaded = load_exported(target)
+    for batch in (7, 1):  # other batch sizes than the example's, down to one
+        fresh = torch.randn(batch, 1, 8, 8)
+        with torch.no_grad():
+            assert torch.allclose(loaded(fresh), exported.eval()(fresh), atol=1e-6)

@@ -79,7 +79,9 @@ def test_export_is_smaller_and_equal_within_1e_5(kind: str, tmp_path) -> None:
     assert report.weights_after < report.weights_before
     assert report.flops_after < report.flops_before
     assert report.architecture == "-".join(str(k) for k, _ in kept.values())
-    save_exported(exported, tmp_path)
+    assert save_exported(exported, tmp_path) == tmp_path / "exported.pt"
+    spec_text = (tmp_path / "exported.json").read_text()
+    assert spec_text.startswith('[\n {\n  "') and spec_text.endswith("]\n")  # indent 1
     alone = load_exported(tmp_path)  # rebuilt from the spec, weights read with weights_only
     assert (alone(x) - gated(x)).abs().max() <= 1e-5
 
@@ -238,3 +240,43 @@ def test_report_counts_exactly_off_square_inputs_and_positions_as_ints() -> None
     positions = positions_per_unit(lenet, x[:1])
     assert sorted(positions.values()) == [1, 64, 576]  # fc units, conv2 8 x 8, conv1 24 x 24
     assert all(type(v) is int for v in positions.values())
+
+
+def test_every_layer_setting_survives_export_save_and_load(tmp_path) -> None:
+    # no biases, dilation, reflect padding, batch-norm eps, pools with stride and padding:
+    # a setting the spec forgot (dilation, padding_mode and pool padding once were) changes
+    # the reloaded model
+    torch.manual_seed(0)
+    dense = nn.Sequential(
+        nn.Conv2d(2, 6, 3, padding=2, dilation=2, bias=False, padding_mode="reflect"),
+        nn.BatchNorm2d(6, eps=1e-3), nn.ReLU(),
+        nn.AvgPool2d(2, stride=1), nn.MaxPool2d(3, stride=2, padding=1, ceil_mode=True),
+        nn.Flatten(), nn.Linear(6 * 5 * 5, 12, bias=False), nn.BatchNorm1d(12, eps=1e-2),
+        nn.ReLU(), nn.Linear(12, 3))
+    x = torch.randn(16, 2, 9, 9)
+    gated = add_gates(dense, ["2", "8"], x)
+    _randomise(gated)
+    gated.train()
+    gated(x)  # batch-norm statistics move
+    prune_gates(gated)
+    exported = export_pruned(gated, x)
+    gated.eval()
+    assert (exported(x) - gated(x)).abs().max() <= 1e-5
+    save_exported(exported, tmp_path)
+    loaded = load_exported(tmp_path)
+    assert str(loaded) == str(exported)  # every module's settings, as printed by torch
+    assert (loaded(x) - gated(x)).abs().max() <= 1e-5
+
+
+def test_layers_that_cannot_be_exported_are_named_exactly(tmp_path) -> None:
+    x = torch.randn(4, 2, 6, 6)
+    grouped = nn.Sequential(nn.Conv2d(2, 4, 3), nn.ReLU(), nn.Conv2d(4, 4, 3, groups=2))
+    with pytest.raises(ConfigError, match=r"^Export supports Conv2d with groups=1\. Got groups=2\.$"):
+        export_pruned(add_gates(grouped, ["1"], x), x)
+    import json
+
+    (tmp_path / "exported.json").write_text(json.dumps([{"name": "a", "kind": "NoSuchLayer"}]))
+    torch.save({}, tmp_path / "exported.pt")
+    with pytest.raises(ConfigError, match=r"^Unknown layer kind 'NoSuchLayer' in an exported "
+                                          r"model's spec\.$"):
+        load_exported(tmp_path)

@@ -195,11 +195,14 @@ def _spec(m: nn.Module) -> dict[str, Any]:
         return {"kind": kind, "args": [m.in_features, m.out_features], "bias": m.bias is not None}
     if isinstance(m, nn.Conv2d):
         return {"kind": kind, "args": [m.in_channels, m.out_channels, list(m.kernel_size)],
-                "stride": list(m.stride), "padding": list(m.padding), "bias": m.bias is not None}
+                "stride": list(m.stride), "padding": list(m.padding),
+                "dilation": list(m.dilation), "padding_mode": m.padding_mode,
+                "bias": m.bias is not None}
     if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
         return {"kind": kind, "args": [m.num_features], "eps": m.eps}
     if isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)):
-        return {"kind": kind, "args": [m.kernel_size], "stride": m.stride}
+        return {"kind": kind, "args": [m.kernel_size], "stride": m.stride, "padding": m.padding,
+                "ceil_mode": m.ceil_mode}
     return {"kind": kind}
 
 
@@ -213,11 +216,13 @@ def _build(spec: dict[str, Any]) -> nn.Module:
         return nn.Linear(args[0], args[1], bias=spec["bias"])
     if kind == "Conv2d":
         return nn.Conv2d(args[0], args[1], tuple(args[2]), tuple(spec["stride"]),
-                         tuple(spec["padding"]), bias=spec["bias"])
+                         tuple(spec["padding"]), tuple(spec.get("dilation", (1, 1))),
+                         bias=spec["bias"], padding_mode=spec.get("padding_mode", "zeros"))
     if kind in ("BatchNorm1d", "BatchNorm2d"):
         return getattr(nn, kind)(*args, eps=spec["eps"])
     if kind in ("MaxPool2d", "AvgPool2d"):
-        return getattr(nn, kind)(*args, stride=spec["stride"])
+        return getattr(nn, kind)(*args, stride=spec["stride"], padding=spec.get("padding", 0),
+                                 ceil_mode=spec.get("ceil_mode", False))
     if not hasattr(nn, kind):
         raise ConfigError(f"Unknown layer kind {kind!r} in an exported model's spec.")
     return getattr(nn, kind)()

@@ -4,6 +4,7 @@ cover), the auto choice, and the task families' exact MI."""
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -142,3 +143,39 @@ def test_student_t_term_is_symmetric_and_matches_ksg_for_unequal_blocks():
     task = student_t(20000, 1, 3, dof=2.0, random_state=0)
     ksg = KSGEstimator(k=5).estimate(task.x, task.y).value_bits
     assert ksg == pytest.approx(task.mi_bits, abs=0.1)  # 0.143 vs 0.217: heavy tails, KSG low
+
+
+def test_the_wishart_offset_is_the_mean_log_determinant_of_sample_covariances():
+    from ibkit.estimators.copula import _logdet_offset
+
+    rng = np.random.default_rng(0)
+    for d, n in ((1, 10), (3, 12)):
+        draws = rng.standard_normal((5000, n, d))
+        logdets = [np.linalg.slogdet(np.atleast_2d(np.cov(s, rowvar=False)))[1] for s in draws]
+        assert np.mean(logdets) == pytest.approx(_logdet_offset(d, n), abs=0.04)  # se 0.01
+
+
+def test_copula_messages_edges_and_defaults_exactly():
+    est = GaussianCopulaEstimator()
+    assert est.get_params() == {"bootstrap": 100, "bias_correct": True, "random_state": 0}
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((4, 2)), rng.standard_normal((4, 1))
+    with pytest.raises(ConfigError, match="^" + re.escape(
+            "The 'x' parameter of GaussianCopulaEstimator must be more samples than dimensions "
+            "+ 1 (4). Got 4 instead.") + "$"):
+        est.estimate(x, y)
+    x5, y5 = rng.standard_normal((5, 2)), rng.standard_normal((5, 1))
+    assert math.isfinite(GaussianCopulaEstimator(bootstrap=0).estimate(x5, y5).value_bits)
+    for side, (a, b) in (("x", (np.c_[np.ones(10), np.arange(10.0)], np.arange(10.0))),
+                         ("y", (np.arange(10.0), np.c_[np.arange(10.0), np.ones(10)]))):
+        with pytest.raises(ConfigError, match="^" + re.escape(
+                f"The '{side}' parameter of GaussianCopulaEstimator must be free of constant "
+                "columns (their normal scores are undefined). Got 'a constant column' "
+                "instead.") + "$"):
+            est.estimate(a, b)
+    with pytest.raises(ConfigError, match="^" + re.escape(
+            "The 'bootstrap' parameter of GaussianCopulaEstimator must be an int >= 0. Got 1.5 "
+            "instead.") + "$"):
+        GaussianCopulaEstimator(bootstrap=1.5).estimate(x5, y5)
+    same = rng.standard_normal((50, 1))  # y = x: the joint covariance is singular, MI infinite
+    assert GaussianCopulaEstimator(bootstrap=0).estimate(same, same).value_bits == math.inf

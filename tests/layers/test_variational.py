@@ -114,3 +114,35 @@ def test_training_draws_train_samples():
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         VariationalBottleneck(4, 2, **kwargs)
+
+
+def test_defaults_edges_and_messages_of_the_bottleneck():
+    import re
+
+    layer = VariationalBottleneck(1, 1)  # the smallest sizes are allowed
+    assert layer.std_offset == 5.0 and layer.prior == "standard"
+    h = torch.zeros(3, 1)
+    with torch.no_grad():
+        layer.head.weight.zero_()
+        layer.head.bias.zero_()
+        _, std = layer.encode(h)
+    assert torch.allclose(std, torch.nn.functional.softplus(torch.tensor(-5.0)).expand(3, 1))
+    mixture = VariationalBottleneck(4, 3, prior="mixture")
+    assert mixture.prior_logits.shape == (10,) and mixture.prior_means.shape == (10, 3)
+    assert mixture.prior_log_stds.shape == (10, 3)
+    one = VariationalBottleneck(4, 3, prior="mixture", n_components=1)
+    assert one.prior_means.shape == (1, 3)
+    for bad in ((0, 2), (2, 0)):
+        with pytest.raises(ValueError, match="^" + re.escape(
+                f"VariationalBottleneck needs in_features >= 1 and dim >= 1. Got in_features="
+                f"{bad[0]}, dim={bad[1]}.") + "$"):
+            VariationalBottleneck(*bad)
+    with pytest.raises(ValueError, match="'n_components' parameter of VariationalBottleneck "
+                                         "must be >= 1"):
+        VariationalBottleneck(4, 3, prior="mixture", n_components=0)
+
+
+def test_samples_keep_the_layers_dtype():
+    layer = VariationalBottleneck(4, 2).double()
+    out = layer(torch.randn(5, 4, dtype=torch.float64), n_samples=3)
+    assert out.z.dtype == torch.float64 and out.z.shape == (3, 5, 2)

@@ -91,6 +91,29 @@ def test_check_fails_on_a_row_without_its_run_or_a_number_edited_by_hand(results
         moved.rename(results / "results" / "vib-digits" / "seed=1")
 
 
+def test_tables_of_presets_not_in_the_results_folder_are_kept(results: Path, tmp_path: Path):
+    doc = _doc(results)
+    table = doc.read_text().split("### vib-digits", 1)[1].split("<!--", 1)[0]
+    # a results folder with digits-mlp only (vib-digits ran elsewhere, or earlier)
+    only = results / "only"
+    only.mkdir(exist_ok=True)
+    if not (only / "digits-mlp").exists():
+        (only / "digits-mlp").symlink_to(results / "results" / "digits-mlp")
+    write_results(doc, only, results)
+    text = doc.read_text()
+    assert "### vib-digits" + table in text  # kept word for word
+    assert text.index("### digits-mlp") < text.index("### vib-digits")  # in name order
+    assert text.count("### vib-digits") == 1 and text.count(BEGIN) == 1
+    check_results(doc, only, results)  # the kept table's run directories exist: it checks
+    moved = tmp_path / "moved"
+    (results / "results" / "vib-digits").rename(moved)
+    try:  # kept, but its runs are not here: --check says so
+        with pytest.raises(IbkitError, match=r"do not exist: \['results/vib-digits/seed=0'"):
+            check_results(doc, only, results)
+    finally:
+        moved.rename(results / "results" / "vib-digits")
+
+
 def test_finished_runs_are_skipped_and_runs_of_other_code_are_retired(results: Path):
     preset_dir = results / "results" / "digits-mlp"
     summary = preset_dir / "seed=0" / "summary.json"

@@ -175,9 +175,20 @@ def preset_section(result: PresetResult, root: Path) -> str:
     return "\n".join(lines)
 
 
-def results_markdown(out_dir: str | Path, root: str | Path | None = None) -> str:
+def sections(region: str) -> dict[str, str]:
+    """The preset tables of a generated region, by preset name (the ``### NAME (`` headings)."""
+    found: dict[str, str] = {}
+    for chunk in ("\n" + region).split("\n### ")[1:]:
+        name = chunk.split(" (", 1)[0]
+        found[name] = "### " + chunk.strip()
+    return found
+
+
+def results_markdown(out_dir: str | Path, root: str | Path | None = None,
+                     kept: dict[str, str] | None = None) -> str:
     """The generated region: every preset of ``out_dir``, run directories named relative to
-    ``root`` (default: ``out_dir``'s parent)."""
+    ``root`` (default: ``out_dir``'s parent), and the tables of ``kept`` (preset -> table, from
+    the document) for presets with no finished run there, in name order."""
     out = Path(out_dir).resolve()
     base = Path(root).resolve() if root is not None else out.parent
     results = collect_results(out)
@@ -185,7 +196,9 @@ def results_markdown(out_dir: str | Path, root: str | Path | None = None) -> str
         raise IbkitError(f"The results folder '{out_dir}' holds no finished run "
                          "(run `ibkit reproduce PRESET` first).")
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d")
-    body = "\n\n".join(preset_section(r, base) for r in results)
+    tables = dict(kept or {})
+    tables.update({r.preset: preset_section(r, base) for r in results})
+    body = "\n\n".join(tables[name] for name in sorted(tables))
     return (f"{BEGIN}\n\n## Reproduced presets (generated {stamp} from `{out.relative_to(base)}`)"
             "\n\nMean and sample standard deviation over seeds; 'on the mean' is the expected "
             "result checked on the mean, 'seeds meeting' counts the seeds that meet it alone.\n\n"
@@ -213,11 +226,14 @@ def default_root(doc: str | Path) -> Path:
 def write_results(doc: str | Path, out_dir: str | Path, root: str | Path | None = None) -> Path:
     """Replace the generated region of ``doc`` (insert it before the first ``## `` heading
     when there is none) with the tables of ``out_dir``, run directories named from ``root``
-    (default :func:`default_root`); hand-written text is kept."""
+    (default :func:`default_root`); hand-written text is kept, and so are the tables of
+    presets that ``out_dir`` has no finished run of (results made elsewhere, or earlier:
+    ``--check`` says when their run directories are missing here)."""
     path = Path(doc)
     text = path.read_text() if path.is_file() else "# Measured results\n"
-    generated = results_markdown(out_dir, root if root is not None else default_root(path))
     before, inside, after = _split_doc(text)
+    generated = results_markdown(out_dir, root if root is not None else default_root(path),
+                                 sections(inside or ""))
     if inside is None:
         head, sep, tail = text.partition("\n## ")
         text = f"{head}\n{generated}\n\n{sep.lstrip()}{tail}" if sep else f"{text}\n{generated}\n"
@@ -245,7 +261,7 @@ def check_results(doc: str | Path, out_dir: str | Path, root: str | Path | None 
     def undated(text: str) -> str:
         return "\n".join(x for x in text.strip().splitlines() if not x.startswith("## Reproduced"))
 
-    fresh = results_markdown(out_dir, base).split(BEGIN, 1)[1].split(END, 1)[0]
+    fresh = results_markdown(out_dir, base, sections(inside)).split(BEGIN, 1)[1].split(END, 1)[0]
     if undated(fresh) != undated(inside):
         raise IbkitError(f"The results in '{doc}' differ from what the run directories in "
                          f"'{out_dir}' hold: run `ibkit reproduce --tables-only` again.")

@@ -202,7 +202,8 @@ def reproduce_cmd(presets: tuple[str, ...], fast: bool, all_presets: bool, seeds
     of other code move to OUT/PRESET/stale/ and run again), then rewrite DOC's generated
     tables from OUT's run directories: per preset, each expected result and the errors as
     mean, std and per-seed values, met on the mean and per seed, with code, machine, date
-    and command. Text outside the tables is kept."""
+    and command. Text outside the tables is kept, and so are the tables of presets that OUT
+    has no finished run of."""
     from ibkit.experiments.registry import PRESETS
     from ibkit.experiments.reproduce import check_results, fast_presets, reproduce, write_results
     from ibkit.experiments.sweep import make_backend

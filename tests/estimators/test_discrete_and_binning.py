@@ -213,3 +213,15 @@ def test_binning_plane_points_carry_the_stderr_of_h_t_and_i_ty():
     with pytest.raises(ConfigError, match=r"'stderr' parameter of BinningEstimator must be True "
                                           r"or False\. Got 'yes'"):
         BinningEstimator(stderr="yes").estimate(t, labels)
+
+
+def test_binning_plane_stderrs_equal_the_estimates_own():
+    rng = np.random.default_rng(3)
+    t = np.tanh(rng.normal(size=(300, 2)))
+    labels = (t[:, 0] > 0).astype(int) ^ (rng.random(300) < 0.2)
+    est = BinningEstimator(6)
+    (point,) = est.plane_information(t, labels)
+    assert point.I_TY_stderr_bits == pytest.approx(est.estimate(t, labels).stderr_bits, rel=1e-12)
+    assert point.I_XT_stderr_bits == pytest.approx(
+        est.estimate(t, np.arange(300)).stderr_bits, rel=1e-12)
+    assert point.I_TY_stderr_bits != point.I_XT_stderr_bits

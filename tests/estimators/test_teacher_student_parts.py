@@ -87,3 +87,45 @@ def test_the_prior_follows_the_posteriors_dtype_and_family():
     prior = _prior_like(full, 2)
     assert prior.scale_tril.dtype == torch.float64
     assert torch.equal(prior.scale_tril, torch.eye(2, dtype=torch.float64))
+
+
+def test_restore_rebuilds_the_trained_network_and_optimizer_without_global_draws():
+    from ibkit.estimators import TeacherStudentBound
+
+    x = CASE.sample_x(600, seed=3)
+
+    def make():
+        return TeacherStudentBound(CASE.teacher(), CASE.student(), steps=15, batch_size=128,
+                                   hidden=(6,), warm_start=True, seed=2)
+
+    trained = make().fit(x)
+    assert trained.works_in_plane() is False
+    state = {k: v.clone() for k, v in trained.network_.state_dict().items()}
+    opt_state = trained.optimizer_.state_dict()
+    torch.manual_seed(5)
+    before = torch.rand(1)
+    torch.manual_seed(5)
+    restored = make().restore(state, opt_state)
+    assert torch.equal(torch.rand(1), before)  # restoring drew nothing from the global RNG
+    for k, v in restored.network_.state_dict().items():
+        assert torch.equal(v, state[k])
+    assert restored.optimizer_.state_dict()["state"].keys() == opt_state["state"].keys()
+    assert restored.estimate(x, x).value_bits == trained.estimate(x, x).value_bits
+    # a warm-started fit continues both the same way
+    assert torch.equal(restored.fit(x).network_.net[0].weight, trained.fit(x).network_.net[0].weight)
+
+
+def test_the_concatenating_critic_scores_every_pair_with_one_mlp():
+    from ibkit.estimators.neural import ConcatCritic
+
+    torch.manual_seed(0)
+    critic = ConcatCritic(2, 3, hidden=5)
+    x, y = torch.randn(4, 2), torch.randn(4, 3)
+    scores = critic(x, y)
+    assert scores.shape == (4, 4)
+    for i in range(4):
+        for j in range(4):
+            assert torch.allclose(scores[i, j], critic.f(torch.cat([x[i], y[j]])).squeeze())
+    layers = [m for m in critic.f if isinstance(m, nn.Linear)]
+    assert layers[0].in_features == 5 and layers[0].out_features == 5
+    assert layers[-1].out_features == 1

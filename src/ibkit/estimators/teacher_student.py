@@ -16,6 +16,7 @@ an approximation.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
@@ -223,7 +224,9 @@ class TeacherStudentBound(MIEstimator):
         with torch.random.fork_rng(devices=[]):  # the new layers' init draws nothing global
             self._new_network(first.shape[1], first.dtype, first.device)
         self.network_.load_state_dict(network_state)
-        self.optimizer_.load_state_dict(optimizer_state)
+        # a copy: torch keeps the given moment tensors as they are, so a live estimator's
+        # state would otherwise be shared with it and moved by both
+        self.optimizer_.load_state_dict(copy.deepcopy(optimizer_state))
         return self
 
     def _estimate(self, x: torch.Tensor, y: torch.Tensor) -> Estimate:

@@ -69,7 +69,8 @@ BRUTE_FORCE_DIM = 10
 than with k-d trees (measured crossover: benchmarks/bench_ksg_speed.py, docs/results.md)."""
 
 
-def ksg_terms_brute(x: np.ndarray, y: np.ndarray, k: int, block: int = 512) -> np.ndarray:
+def ksg_terms_brute(x: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor, k: int,
+                    block: int = 512) -> np.ndarray:
     """:func:`ksg_terms` by blocked brute force: for a block of rows, the max-norm distances
     to every point in x and in y (``torch.cdist``, p = inf); the joint distance is their
     maximum, so one pass gives eps_i and both counts. Exactly the tree search's numbers (the

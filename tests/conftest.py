@@ -44,6 +44,15 @@ def mnist_dir() -> Path:
     return shared("mnist")
 
 
+def raises_exactly(text: str):
+    """``pytest.raises`` of the project's ConfigError whose whole message is ``text``."""
+    import re
+
+    from ibkit._errors import ConfigError
+
+    return pytest.raises(ConfigError, match="^" + re.escape(text) + "$")
+
+
 def cli_env() -> dict[str, str]:
     """Environment for running the real ``ibkit`` command in a subprocess."""
     env = dict(os.environ)

@@ -3,13 +3,11 @@ of each check, and the numbers of rows of integers (mutants of estimators/exact.
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pytest
 import torch
+from tests.conftest import raises_exactly
 
-from ibkit._errors import ConfigError
 from ibkit.estimators import (
     DiscreteEstimator,
     GaussianEstimator,
@@ -20,19 +18,15 @@ from ibkit.estimators import (
 from ibkit.estimators.tasks import correlated_gaussian, sample_discrete
 
 
-def _exactly(text: str):
-    return pytest.raises(ConfigError, match="^" + re.escape(text) + "$")
-
-
-def test_gaussian_mi_bits_checks_its_arguments_exactly():
+def test_gaussian_mi_bits_checks_its_argumentsraises_exactly():
     cov = np.eye(3)
-    with _exactly("The 'cov' parameter of gaussian_mi_bits must be a square (d, d) matrix with "
+    with raises_exactly("The 'cov' parameter of gaussian_mi_bits must be a square (d, d) matrix with "
                   "0 < dim_x < d. Got 'shape (3, 3), dim_x=3' instead."):
         gaussian_mi_bits(cov, 3)  # dim_x = d leaves no y
-    with _exactly("The 'cov' parameter of gaussian_mi_bits must be a square (d, d) matrix with "
+    with raises_exactly("The 'cov' parameter of gaussian_mi_bits must be a square (d, d) matrix with "
                   "0 < dim_x < d. Got 'shape (3, 3), dim_x=0' instead."):
         gaussian_mi_bits(cov, 0)
-    with _exactly("The 'cov' parameter of gaussian_mi_bits must be a square (d, d) matrix with "
+    with raises_exactly("The 'cov' parameter of gaussian_mi_bits must be a square (d, d) matrix with "
                   "0 < dim_x < d. Got 'shape (2, 3), dim_x=1' instead."):
         gaussian_mi_bits(np.ones((2, 3)), 1)
     # integer input works (converted to float64), and the value is the closed form
@@ -40,10 +34,10 @@ def test_gaussian_mi_bits_checks_its_arguments_exactly():
         -0.5 * np.log2(1 - 0.25))
 
 
-def test_discrete_mi_bits_checks_its_table_exactly():
+def test_discrete_mi_bits_checks_its_tableraises_exactly():
     for bad, shape in ((np.array([[0.5, -0.1], [0.3, 0.3]]), "(2, 2)"), (np.zeros((2, 2)), "(2, 2)"),
                        (np.ones(3), "(3,)")):
-        with _exactly("The 'table' parameter of discrete_mi_bits must be a non-negative 2-D "
+        with raises_exactly("The 'table' parameter of discrete_mi_bits must be a non-negative 2-D "
                       f"table with mass > 0. Got 'shape {shape}' instead."):
             discrete_mi_bits(bad)
     # counts of ints give the same bits as probabilities
@@ -53,7 +47,7 @@ def test_discrete_mi_bits_checks_its_table_exactly():
 
 def test_gaussian_estimator_needs_more_samples_than_dimensions():
     est = GaussianEstimator()
-    with _exactly("The 'x' parameter of GaussianEstimator must be more samples than dimensions "
+    with raises_exactly("The 'x' parameter of GaussianEstimator must be more samples than dimensions "
                   "(4). Got 4 instead."):
         est.estimate(np.random.default_rng(0).normal(size=(4, 2)), np.ones((4, 2)))
     out = est.estimate(np.random.default_rng(0).normal(size=(50, 1)),
@@ -66,10 +60,10 @@ def test_gaussian_estimator_needs_more_samples_than_dimensions():
 
 def test_discrete_estimator_rejects_non_integers_and_counts_rows_as_symbols():
     est = DiscreteEstimator()
-    with _exactly("The 'x' parameter of DiscreteEstimator must be integer values. "
+    with raises_exactly("The 'x' parameter of DiscreteEstimator must be integer values. "
                   "Got 'non-integer values' instead."):
         est.estimate(np.array([0.5, 1.0, 2.0]), np.array([0, 1, 1]))
-    with _exactly("The 'y' parameter of DiscreteEstimator must be integer values. "
+    with raises_exactly("The 'y' parameter of DiscreteEstimator must be integer values. "
                   "Got 'non-integer values' instead."):
         est.estimate(np.array([0, 1, 2]), np.array([[0.5, 1.0], [1.0, 1.0], [0.0, 2.0]]))
     # y given as rows of integers: four distinct rows, one per x, so I = H(X) = 2 bits

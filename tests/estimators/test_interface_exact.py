@@ -9,6 +9,7 @@ import re
 import numpy as np
 import pytest
 from scipy.stats import kstest, norm
+from tests.conftest import raises_exactly
 
 from ibkit._errors import ConfigError
 from ibkit.estimators import (
@@ -20,10 +21,6 @@ from ibkit.estimators import (
     mutual_information,
 )
 from ibkit.estimators.tasks import TRANSFORMS, gaussian_mixture_labels, sample_discrete
-
-
-def _exactly(text: str):
-    return pytest.raises(ConfigError, match="^" + re.escape(text) + "$")
 
 
 def test_repr_and_the_default_plane_information_carry_everything():
@@ -43,7 +40,7 @@ def test_repr_and_the_default_plane_information_carry_everything():
 
 
 def test_make_estimator_and_mutual_information_messages_and_parameters():
-    with _exactly("The 'method' parameter of mutual_information must be one of "
+    with raises_exactly("The 'method' parameter of mutual_information must be one of "
                   f"{tuple(__import__('ibkit.estimators', fromlist=['x']).ESTIMATORS)}. "
                   "Got 'nope' instead."):
         make_estimator("nope")
@@ -110,7 +107,7 @@ def test_sample_discrete_normalises_counts_and_is_seeded():
 
 
 def test_gaussian_mixture_labels_message_and_default_seed():
-    with _exactly("The 'dim' parameter of gaussian_mixture_labels must be >= n_classes (3). "
+    with raises_exactly("The 'dim' parameter of gaussian_mixture_labels must be >= n_classes (3). "
                   "Got 2 instead."):
         gaussian_mixture_labels(10, 2, 3, 1.0)
     a = gaussian_mixture_labels(50, 3, 3, 2.0)

@@ -3,10 +3,9 @@ posterior, each against an independent computation (mutants of estimators/linear
 
 from __future__ import annotations
 
-import re
-
 import pytest
 import torch
+from tests.conftest import raises_exactly
 
 from ibkit._errors import ConfigError
 from ibkit.estimators import LinearGaussianTeacherStudent
@@ -14,26 +13,23 @@ from ibkit.estimators import LinearGaussianTeacherStudent
 F64 = torch.float64
 
 
-def _exactly(text: str):
-    return pytest.raises(ConfigError, match="^" + re.escape(text) + "$")
-
 
 def test_shapes_and_positivity_are_checked_with_exact_messages():
     a, w = torch.ones(4, 2, dtype=F64), torch.ones(3, 4, dtype=F64)
     b, s = torch.zeros(3, dtype=F64), torch.ones(3, dtype=F64)
     LinearGaussianTeacherStudent(a, 0.5, w, b, s)  # valid
-    with _exactly("The 'w, b, sigma' parameter of LinearGaussianTeacherStudent must be shapes "
+    with raises_exactly("The 'w, b, sigma' parameter of LinearGaussianTeacherStudent must be shapes "
                   "(m, 4), (m,), (m,). Got ((3, 5), (3,), (3,)) instead."):
         LinearGaussianTeacherStudent(a, 0.5, torch.ones(3, 5, dtype=F64), b, s)
     for bad_b, bad_s in ((torch.zeros(2, dtype=F64), s), (b, torch.ones(2, dtype=F64))):
         with pytest.raises(ConfigError, match="'w, b, sigma' parameter"):
             LinearGaussianTeacherStudent(a, 0.5, w, bad_b, bad_s)
-    with _exactly("The 'noise_std, sigma' parameter of LinearGaussianTeacherStudent must be "
+    with raises_exactly("The 'noise_std, sigma' parameter of LinearGaussianTeacherStudent must be "
                   "positive. Got (0.0, [1.0, 1.0, 1.0]) instead."):
         LinearGaussianTeacherStudent(a, 0.0, w, b, s)
     with pytest.raises(ConfigError, match="'noise_std, sigma' parameter"):
         LinearGaussianTeacherStudent(a, 0.5, w, b, torch.tensor([1.0, 0.0, 1.0], dtype=F64))
-    with _exactly("The 'm, scale' parameter of LinearGaussianTeacherStudent must be m <= d and "
+    with raises_exactly("The 'm, scale' parameter of LinearGaussianTeacherStudent must be m <= d and "
                   "0 < scale < 1. Got (5, 0.8) instead."):
         LinearGaussianTeacherStudent.with_standard_marginal(d=4, m=5)
     for scale in (0.0, 1.0):

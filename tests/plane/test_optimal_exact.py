@@ -7,6 +7,7 @@ import re
 import numpy as np
 import pytest
 import torch
+from tests.conftest import raises_exactly
 
 from ibkit._errors import ConfigError
 from ibkit.plane import ib_curve, joint_from_labels
@@ -14,19 +15,16 @@ from ibkit.plane import ib_curve, joint_from_labels
 P = np.array([[0.3, 0.05], [0.05, 0.3], [0.15, 0.15]])
 
 
-def _exactly(text: str):
-    return pytest.raises(ConfigError, match="^" + re.escape(text) + "$")
-
 
 def test_the_joint_is_checked_with_exact_messages():
-    with _exactly("The 'p_xy' parameter of ib_curve must be a 2-D array (n_x, n_y). "
+    with raises_exactly("The 'p_xy' parameter of ib_curve must be a 2-D array (n_x, n_y). "
                   "Got (4,) instead."):
         ib_curve(np.ones(4))
     with pytest.raises(ConfigError, match=r"a 2-D array \(n_x, n_y\)\. Got \(0, 2\) instead"):
         ib_curve(np.ones((0, 2)))
     for bad in (np.array([[0.5, -0.1], [0.3, 0.3]]), np.zeros((2, 2)),
                 np.array([[np.nan, 0.5], [0.2, 0.3]])):
-        with _exactly("The 'p_xy' parameter of ib_curve must be finite, non-negative entries "
+        with raises_exactly("The 'p_xy' parameter of ib_curve must be finite, non-negative entries "
                       "with a positive sum. Got 'an array violating this' instead."):
             ib_curve(bad)
 
@@ -41,7 +39,7 @@ def test_betas_and_clusters_are_checked_with_exact_messages():
     ib_curve(P, betas=np.array([0.0, 1.0, 1.0]))  # 0 and repeated values are allowed
     ib_curve(P, betas=np.array([5.0]))  # one beta is allowed
     for n in (0, 2.5):
-        with _exactly(f"The 'n_clusters' parameter of ib_curve must be an int >= 1. Got {n!r} "
+        with raises_exactly(f"The 'n_clusters' parameter of ib_curve must be an int >= 1. Got {n!r} "
                       "instead."):
             ib_curve(P, n_clusters=n)
 

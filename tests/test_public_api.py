@@ -40,6 +40,7 @@ PUBLIC = {
         "InferenceNetwork", "LinearGaussianTeacherStudent", "TeacherStudentBound",
         "gaussian_mi_bits", "kde_bounds_nats", "make_estimator", "mutual_information",
         "plugin_mi_bits", "AutoEstimator", "GaussianCopulaEstimator",
+        "gaussian_mi_stderr_bits", "plugin_mi_stderr_bits",
     ],
     "ibkit.experiments": [
         "DataConfig", "Expected", "ExperimentConfig", "ModelConfig", "PRESETS", "Preset", "RECIPES",

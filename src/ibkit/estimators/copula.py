@@ -22,18 +22,11 @@ import math
 import numpy as np
 import torch
 from scipy.special import digamma
-from scipy.stats import norm, rankdata
 
 from ibkit._errors import param_error
 from ibkit._units import LN2
 from ibkit.estimators.base import Estimate, MIEstimator
-
-
-def normal_scores(a: np.ndarray) -> np.ndarray:
-    """Each column's ranks (ties averaged) mapped to standard normal quantiles,
-    Phi^-1(rank / (n + 1))."""
-    ranks = rankdata(a, axis=0)
-    return norm.ppf(ranks / (len(a) + 1.0))
+from ibkit.estimators.scores import normal_scores
 
 
 def _logdet_offset(d: int, n: int) -> float:

@@ -34,6 +34,7 @@ from scipy.special import digamma
 from ibkit._errors import param_error
 from ibkit._units import LN2
 from ibkit.estimators.base import ArrayLike, Estimate, LayerInformation, MIEstimator
+from ibkit.estimators.scores import normal_scores
 
 
 def _prepare(a: np.ndarray, standardize: bool, jitter: float, rng: np.random.Generator
@@ -145,8 +146,6 @@ class KSGEstimator(_KNNBase):
         rng = np.random.default_rng(self.random_state)
         xa, ya = x.cpu().numpy(), y.cpu().numpy()
         if self.copula:
-            from ibkit.estimators.copula import normal_scores
-
             xa, ya = normal_scores(xa), normal_scores(ya)
         xs = _prepare(xa, self.standardize, self.jitter, rng)
         ys = _prepare(ya, self.standardize, self.jitter, rng)

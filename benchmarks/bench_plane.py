@@ -38,13 +38,15 @@ def twelve_bit() -> tuple[Dataset, torch.Tensor, torch.Tensor]:
     return Dataset("12bit", Split(x[tr], y[tr]), None, Split(x[te], y[te]), 2), x, y
 
 
-def train(epochs: int, estimators: list | None, background: bool | str = True) -> float:
+def train(epochs: int, estimators: list | None, background: bool | str = True,
+          batch: int | None = None) -> float:
     data, x, y = twelve_bit()
     torch.manual_seed(0)
     model = MLP(12, (10, 7, 5, 4, 3), 2, "tanh")
     cbs = []
     if estimators:
-        cbs = [InformationPlane(model, x, y, estimators, LAYERS, background=background)]
+        cbs = [InformationPlane(model, x, y, estimators, LAYERS, background=background,
+                                batch=batch)]
     config = TrainConfig(epochs=epochs, batch_size=512, lr=4e-4, progress=False, threads=1,
                          eval_batch_size=4096)
     start = time.perf_counter()
@@ -70,14 +72,19 @@ def main() -> None:
     binning, kde = BinningEstimator(30), KDEEstimator(noise_var=0.1)
     print(f"(a) 12-bit training, {args.epochs} epochs, plane every epoch")
     print(f"| tracking | seconds (median of {args.repeats}) | overhead |\n|---|---|---|")
-    rows = (("none", None, False), ("binning, background thread", [binning], "thread"),
-            ("binning, worker process", [binning], "process"), ("binning, inline", [binning], False))
-    times: dict[str, list[float]] = {label: [] for label, _, _ in rows}
+    rows = (("none", None, False, None),
+            ("binning, background thread, batch 1", [binning], "thread", 1),
+            ("binning, background thread, batch 16", [binning], "thread", 16),
+            ("binning, worker process, batch 1", [binning], "process", 1),
+            ("binning, worker process, batch 16", [binning], "process", 16),
+            ("binning, inline, batch 1", [binning], False, 1),
+            ("binning, inline, batch 16", [binning], False, 16))
+    times: dict[str, list[float]] = {label: [] for label, *_ in rows}
     for _ in range(args.repeats):  # interleaved, so a drift of the machine hits every row
-        for label, ests, bg in rows:
-            times[label].append(train(args.epochs, ests, bg))
+        for label, ests, bg, batch in rows:
+            times[label].append(train(args.epochs, ests, bg, batch))
     base = statistics.median(times["none"])
-    for label, _, _ in rows:
+    for label, *_ in rows:
         t = statistics.median(times[label])
         print(f"| {label} | {t:.1f} | {'-' if label == 'none' else f'{100 * (t / base - 1):+.0f} %'} |")
     t = train(args.epochs, [binning, kde], "process")

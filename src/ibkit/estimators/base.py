@@ -8,6 +8,7 @@ where one exists.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -127,6 +128,13 @@ class MIEstimator:
         return [LayerInformation(self.name, xt.value_bits, ty.value_bits, xt.kind, ty.kind,
                                  xt.stderr_bits, ty.stderr_bits)]
 
+    def plane_information_batch(self, ts: Sequence[ArrayLike], labels: ArrayLike
+                                ) -> list[list[LayerInformation]]:
+        """:meth:`plane_information` of several recordings of one layer (epochs) with the same
+        labels, in order. Estimators that vectorise across recordings (binning) override it;
+        the values are the same as one call per recording."""
+        return [self.plane_information(t, labels) for t in ts]
+
     def _inputs(self, x: ArrayLike, y: ArrayLike) -> tuple[torch.Tensor, torch.Tensor]:
         """x as float64 ``(n, dim)`` and y checked against ``y_kind``, both validated."""
         x = as_2d(x, "x", type(self).__name__)
@@ -148,18 +156,28 @@ def _to_tensor(a: ArrayLike, name: str, owner: str) -> torch.Tensor:
     raise param_error(name, owner, "a numpy array or torch tensor", type(a).__name__)
 
 
-def as_2d(a: ArrayLike, name: str, owner: str) -> torch.Tensor:
-    """Validate a real array and return it as a float64 tensor ``(n, dim)``."""
+def as_2d(a: ArrayLike, name: str, owner: str, keep_float: bool = False) -> torch.Tensor:
+    """Validate a real array and return it as a float64 tensor ``(n, dim)`` (with
+    ``keep_float``, a floating tensor keeps its dtype: no copy)."""
     t = _to_tensor(a, name, owner)
     if t.dim() == 1:
         t = t.unsqueeze(1)
     if t.dim() != 2 or t.shape[0] == 0:
         raise param_error(name, owner, "an array of shape (n_samples, dim)", f"shape {tuple(t.shape)}")
-    t = t.to(torch.float64)
-    if not torch.isfinite(t).all():
+    if not (keep_float and t.dtype.is_floating_point):
+        t = t.to(torch.float64)
+    if not all_finite(t):
         raise param_error(name, owner, "finite (no NaN or infinity)",
                           f"{int((~torch.isfinite(t)).sum())} non-finite values")
     return t
+
+
+def all_finite(t: torch.Tensor) -> bool:
+    """Whether every value of ``t`` is finite: a finite sum proves it (one fast reduction);
+    only otherwise (NaN, infinity, or an overflowing sum) is every element checked."""
+    if not t.dtype.is_floating_point or bool(torch.isfinite(t.sum())):
+        return True
+    return bool(torch.isfinite(t).all())
 
 
 def is_integer_labels(t: torch.Tensor) -> bool:

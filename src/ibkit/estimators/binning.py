@@ -31,12 +31,13 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
 import torch
 
 from ibkit._errors import param_error
-from ibkit.estimators.base import ArrayLike, Estimate, LayerInformation, MIEstimator
+from ibkit.estimators.base import ArrayLike, Estimate, LayerInformation, MIEstimator, as_2d
 
 STRATEGIES = ("fixed", "width", "adaptive", "observed")
 _MULTIPLIERS = np.random.default_rng(20171024).integers(1, 2**63, size=8193, dtype=np.uint64) | 1
@@ -88,19 +89,37 @@ def row_ids(symbols: np.ndarray) -> np.ndarray:
 
 def _left_edge_index(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """``clip(searchsorted(edges, x, "right") - 1, 0, len(edges) - 1)`` for evenly spaced
-    ``edges``, by arithmetic; values within 1e-6 bin widths of an edge, the only ones rounding
-    can put on the wrong side, are placed by ``searchsorted``."""
+    ``edges``, by arithmetic (:func:`_left_edge_floats`)."""
+    return _left_edge_floats(x, edges).astype(np.int64)
+
+
+def _left_edge_floats(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """:func:`_left_edge_index` as float64 integers: the position in bin widths, floored and
+    clipped; values within 1e-6 bin widths of an edge, the only ones rounding can put on the
+    wrong side, are placed by ``searchsorted``."""
     last = len(edges) - 1
-    f = (x - edges[0]) * (last / (edges[-1] - edges[0]))  # position in bin widths
+    f = np.subtract(x, edges[0], dtype=np.float64)
+    f *= last / (edges[-1] - edges[0])  # position in bin widths
     idx = np.floor(f)
+    np.subtract(f, idx, out=f)  # the fraction, in [0, 1)
+    f -= 0.5
+    np.abs(f, out=f)
+    near = np.flatnonzero(f > 0.5 - 1e-6)  # within a hair of an edge: redo those
     np.clip(idx, 0, last, out=idx)
-    idx = idx.astype(np.int64)
-    # only values within a hair of an edge can be rounded to the wrong side: redo those
-    near = np.flatnonzero(np.abs(f - np.rint(f)) < 1e-6)
     if len(near):
         flat = idx.reshape(-1)
         flat[near] = np.clip(np.searchsorted(edges, x.reshape(-1)[near], "right") - 1, 0, last)
     return idx
+
+
+def _packed_ids(bins: np.ndarray, n_symbols: int) -> np.ndarray | None:
+    """Exact ids of rows of bin indices in ``[0, n_symbols)`` (float64 ``(n, d)``), the rows read
+    as numbers in base ``n_symbols`` by one matrix-vector product (exact while
+    ``n_symbols^d < 2^53``); None when they do not fit."""
+    d = bins.shape[1]
+    if d * math.log2(n_symbols) >= 53:
+        return None
+    return (bins @ float(n_symbols) ** np.arange(d)).astype(np.int64)
 
 
 def plugin_mi_bits(a: np.ndarray, b: np.ndarray) -> float:
@@ -172,6 +191,92 @@ def _stderr_bits(ia: np.ndarray, ca: np.ndarray, b: np.ndarray) -> float:
     return math.sqrt(max(0.0, float(p @ (r * r)) - mi * mi) / n)
 
 
+def _run_starts(sorted_rows: np.ndarray) -> np.ndarray:
+    """Flat indices where a run of equal values starts in each row of ``sorted_rows`` ``(E, n)``
+    (every row's first element starts one)."""
+    e, n = sorted_rows.shape
+    new = np.ones((e, n), dtype=bool)
+    np.not_equal(sorted_rows[:, 1:], sorted_rows[:, :-1], out=new[:, 1:])
+    return np.flatnonzero(new)
+
+
+def _per_row_sum(rows: np.ndarray, values: np.ndarray, e: int) -> np.ndarray:
+    """Sum of ``values`` (one per run) within each of ``e`` rows, ``rows`` the run's row; in
+    order, so that a row's sum is the same bits whatever other rows are batched with it."""
+    return np.bincount(rows, weights=values, minlength=e)
+
+
+def _rows(starts: np.ndarray, e: int, n: int) -> np.ndarray:
+    """The row of each flat start index in ``(e, n)``."""
+    return starts // n
+
+
+def _run_lengths(starts: np.ndarray, total: int) -> np.ndarray:
+    """Lengths (float64) of the runs starting at ``starts`` in a flat array of ``total``."""
+    c = np.empty(len(starts), dtype=np.float64)
+    np.subtract(starts[1:], starts[:-1], out=c[:-1])
+    c[-1] = total - starts[-1]
+    return c
+
+
+def binned_plane_bits(ids: np.ndarray, labels: np.ndarray, stderr: bool = True
+                      ) -> dict[str, np.ndarray]:
+    """H(A_e) = I(X;A_e) and I(A_e;B) in bits for every row e of symbol ids ``ids`` ``(E, n)``
+    against one set of paired labels ``labels`` ``(n,)``, vectorised over rows (epochs).
+
+    One sort per row of the keys ``(a << k) | b`` (b the labels' dense codes in k bits) groups
+    both the symbols and the pairs; counts are run lengths. H(A) = log2 n - sum_a c_a log2 c_a
+    / n, I = H(A) + H(B) - H(A, B) (clipped at 0), and with ``stderr`` the delta method's
+    standard errors of :func:`plugin_mi_stderr_bits` (keys ``I_XT_stderr_bits``,
+    ``I_TY_stderr_bits``). All distinct labels (input ids) give I = H(A). The shift drops a's
+    top k bits: exact for small symbols, and for hashed rows (:func:`row_ids`) a collision
+    needs two of n rows to agree in 64 - k bits, probability about n^2 / 2^(65 - k).
+    """
+    ids = np.atleast_2d(np.asarray(ids)).astype(np.int64, copy=False)
+    e, n = ids.shape
+    lb, cb = _symbol_counts(np.asarray(labels))
+    distinct = np.count_nonzero(cb) == n
+    k = 0 if distinct else max(1, int(len(cb) - 1).bit_length())
+    keys = ids.view(np.uint64)
+    keys = np.sort(keys if distinct else (keys << np.uint64(k)) | lb.astype(np.uint64), axis=1)
+    new_a = np.ones((e, n), dtype=bool)
+    a_keys = keys >> np.uint64(k)
+    np.not_equal(a_keys[:, 1:], a_keys[:, :-1], out=new_a[:, 1:])
+    starts_a = np.flatnonzero(new_a)
+    rows_a = _rows(starts_a, e, n)
+    ca = _run_lengths(starts_a, e * n)
+    log_ca = np.log2(ca)
+    log_n = math.log2(n) if n else 0.0
+    h_a = np.maximum(0.0, log_n - _per_row_sum(rows_a, ca * log_ca, e) / max(n, 1))
+    out = {"I_XT_bits": h_a, "I_TY_bits": h_a.copy()}
+    if not distinct:
+        starts_ab = _run_starts(keys)
+        cab = _run_lengths(starts_ab, e * n)
+        rows_ab = _rows(starts_ab, e, n)
+        log_cab = np.log2(cab)
+        h_ab = log_n - _per_row_sum(rows_ab, cab * log_cab, e) / n
+        out["I_TY_bits"] = np.maximum(0.0, h_a + _entropy_from_counts(cb) - h_ab)
+    if stderr and n > 1:
+        r = log_n - log_ca  # the entropy's information density, -log2 p(a)
+        out["I_XT_stderr_bits"] = _stderr(rows_a, ca, r, e, n)
+        out["I_TY_stderr_bits"] = out["I_XT_stderr_bits"].copy()
+        if not distinct:  # each pair's run lies in its symbol's run: count the symbols' starts
+            c_a = ca[np.cumsum(new_a.reshape(-1)[starts_ab]) - 1]
+            c_b = cb[(keys.reshape(-1)[starts_ab] & np.uint64((1 << k) - 1)).astype(np.int64)]
+            r = log_cab + log_n - np.log2(c_a * c_b)  # log2 p(a, b) / (p(a) p(b))
+            out["I_TY_stderr_bits"] = _stderr(rows_ab, cab, r, e, n)
+    return out
+
+
+def _stderr(rows: np.ndarray, counts: np.ndarray, r: np.ndarray, e: int, n: int) -> np.ndarray:
+    """sqrt(Var(r) / n) per row: the delta method's standard error from the information density
+    ``r`` of each cell (``counts`` samples each), the variance in two passes (exactly 0 where
+    r is constant, as for a uniform layer)."""
+    mean = _per_row_sum(rows, counts * r, e) / n
+    dev = r - mean[rows]
+    return np.sqrt(_per_row_sum(rows, counts * dev * dev, e) / n / n)
+
+
 class BinningEstimator(MIEstimator):
     """Plug-in MI after binning every unit (see the module docstring for the strategies).
 
@@ -234,16 +339,32 @@ class BinningEstimator(MIEstimator):
             notes["observed_range"] = (lo, hi)
             idx = np.searchsorted(edges, x, side="right") - 1
             return np.clip(idx, 0, self.n_bins - 1), notes
+        return _left_edge_index(x, self._fixed_edges(x, notes)), notes
+
+    def _fixed_edges(self, x: np.ndarray, notes: dict) -> np.ndarray:
+        """The ``fixed`` edges; notes the share of ``x`` outside them, warning above
+        ``outside_warning``."""
         lo, hi = self.value_range
         edges = np.linspace(lo, hi, self.n_bins)
-        outside = float(((x < lo) | (x > hi)).mean())
+        inside = x.size == 0 or (x.min() >= lo and x.max() <= hi)
+        outside = 0.0 if inside else float(np.count_nonzero((x < lo) | (x > hi)) / x.size)
         notes["share_outside_range"] = outside
         if outside > self.outside_warning:
             msg = (f"{outside:.1%} of values lie outside value_range={self.value_range} and were put "
                    "in the edge bins; bin over the observed range or use strategy='adaptive'.")
             notes["warnings"] = [msg]
-            warnings.warn(msg, RuntimeWarning, stacklevel=4)
-        return _left_edge_index(x, edges), notes
+            warnings.warn(msg, RuntimeWarning, stacklevel=5)
+        return edges
+
+    def _row_ids(self, t: np.ndarray) -> np.ndarray:
+        """Ids of the binned rows of ``t`` ``(n, d)``: for ``fixed``, exact ids packed from the
+        bin indices where they fit in 53 bits (:func:`_packed_ids`); else :func:`row_ids`."""
+        if self.strategy == "fixed":
+            self.check_params()
+            bins = _left_edge_floats(t, self._fixed_edges(t, {}))
+            ids = _packed_ids(bins, self.n_bins)
+            return ids if ids is not None else row_ids(bins.astype(np.int64))
+        return row_ids(self.symbols(t)[0])
 
     def layer_information(self, t: np.ndarray, labels: np.ndarray) -> dict[str, float]:
         """I(X;T) and I(T;Y) in bits for a deterministic layer over distinct inputs, binning once.
@@ -256,23 +377,43 @@ class BinningEstimator(MIEstimator):
             ``{"I_XT_bits": H(T), "I_TY_bits": I(T;Y)}``, with ``I_XT_stderr_bits`` and
             ``I_TY_stderr_bits`` when ``stderr`` is on.
         """
-        a = row_ids(self.symbols(np.asarray(t, dtype=np.float64))[0])
-        labels = np.asarray(labels)
-        h_a, i_ty = _entropy_and_mi_bits(a, labels)  # one sort
-        info = {"I_XT_bits": h_a, "I_TY_bits": i_ty}
-        if self.stderr and len(a) > 1:
-            _, ia, ca = np.unique(a, return_inverse=True, return_counts=True)
-            info["I_XT_stderr_bits"] = _stderr_bits(ia.ravel(), ca, np.arange(len(a)))
-            info["I_TY_stderr_bits"] = _stderr_bits(ia.ravel(), ca, labels)
-        return info
+        t = np.asarray(t, dtype=np.float64)
+        return {k: float(v[0]) for k, v in self.layer_information_batch(t[None], labels).items()}
+
+    def layer_information_batch(self, ts: Sequence[np.ndarray] | np.ndarray, labels: np.ndarray
+                                ) -> dict[str, np.ndarray]:
+        """:meth:`layer_information` of E recordings of one layer, ``ts`` ``(E, n, units)``,
+        against the same labels: arrays ``(E,)`` in bits. Each recording is binned and hashed
+        on its own (small enough to stay in cache; ``observed`` and ``adaptive`` bin over its
+        own values), then all are counted together (:func:`binned_plane_bits`)."""
+        ids = np.stack([self._row_ids(np.asarray(t, dtype=np.float64)) for t in ts])
+        return binned_plane_bits(ids, np.asarray(labels), self.stderr)
 
     def plane_information(self, t: ArrayLike, labels: ArrayLike) -> list[LayerInformation]:
         """Both values from one binning (:meth:`layer_information`)."""
-        t, labels = self._inputs(t, labels)
-        info = self.layer_information(t.numpy(), labels.numpy())
-        return [LayerInformation(self.name, info["I_XT_bits"], info["I_TY_bits"], "estimate",
-                                 "estimate", info.get("I_XT_stderr_bits"),
-                                 info.get("I_TY_stderr_bits"))]
+        return self.plane_information_batch([t], labels)[0]
+
+    def plane_information_batch(self, ts: Sequence[ArrayLike], labels: ArrayLike
+                                ) -> list[list[LayerInformation]]:
+        """Both values for each recording in ``ts``, binned and counted together
+        (:meth:`layer_information_batch`)."""
+        if not len(ts):
+            return []
+        owner = type(self).__name__
+        x0, labels_t = self._inputs(ts[0], labels)
+        checked = [x0] + [as_2d(t, "x", owner, keep_float=True) for t in ts[1:]]
+        for t in checked:  # float32 is binned in float64 all the same (exact upcast)
+            if t.shape != x0.shape:
+                raise param_error("ts", owner, f"recordings of one shape {tuple(x0.shape)}",
+                                  tuple(t.shape))
+        info = self.layer_information_batch([t.numpy() for t in checked], labels_t.numpy())
+        e = len(checked)
+        se_xt, se_ty = info.get("I_XT_stderr_bits"), info.get("I_TY_stderr_bits")
+        return [[LayerInformation(self.name, float(info["I_XT_bits"][i]),
+                                  float(info["I_TY_bits"][i]), "estimate", "estimate",
+                                  None if se_xt is None else float(se_xt[i]),
+                                  None if se_ty is None else float(se_ty[i]))]
+                for i in range(e)]
 
     def _estimate(self, x: torch.Tensor, y: torch.Tensor) -> Estimate:
         sx, notes = self.symbols(x.cpu().numpy())

@@ -10,6 +10,7 @@ import torch
 
 from ibkit._errors import ConfigError
 from ibkit.estimators import MIEstimator
+from ibkit.estimators.base import all_finite
 
 COLUMNS = ("epoch", "layer", "estimator", "I_XT_bits", "I_TY_bits", "kind", "I_TY_kind",
            "n_samples", "seconds", "I_XT_stderr_bits", "I_TY_stderr_bits")
@@ -69,25 +70,58 @@ def layer_points(
     estimator's own :meth:`~ibkit.estimators.MIEstimator.plane_information` (binning bins
     once for both; KDE builds one distance matrix for two points, ``kde-upper`` and
     ``kde-lower``; k-NN gives I(T;Y) only). The time is shared among the points."""
-    finite = torch.isfinite(t)
-    if not bool(finite.all()):
-        raise ValueError(f"The layer {layer!r} has {int((~finite).sum())} non-finite "
+    return layer_points_batch(estimator, [epoch], layer, [t], labels)[0]
+
+
+def layer_points_batch(estimator: MIEstimator, epochs: Sequence[int], layer: str,
+                       ts: Sequence[torch.Tensor], labels: torch.Tensor) -> list[list[PlanePoint]]:
+    """:func:`layer_points` of one layer recorded at several ``epochs`` (``ts`` in the same
+    order), estimated together (:meth:`~ibkit.estimators.MIEstimator.plane_information_batch`:
+    binning vectorises across them); the time is shared among all the points."""
+    for epoch, t in zip(epochs, ts, strict=True):
+        _check_finite(layer, epoch, t)
+    start = time.perf_counter()
+    infos = estimator.plane_information_batch(list(ts), labels)
+    sec = (time.perf_counter() - start) / max(1, sum(len(i) for i in infos))
+    return [[PlanePoint(epoch, layer, i.estimator, i.I_XT_bits, i.I_TY_bits, i.I_XT_kind,
+                        i.I_TY_kind, len(t), sec, i.I_XT_stderr_bits, i.I_TY_stderr_bits)
+             for i in info] for epoch, t, info in zip(epochs, ts, infos, strict=True)]
+
+
+def _check_finite(layer: str, epoch: int, t: torch.Tensor) -> None:
+    if not all_finite(t):
+        raise ValueError(f"The layer {layer!r} has {int((~torch.isfinite(t)).sum())} non-finite "
                          f"activations (NaN or infinity) at epoch {epoch}: no information can be "
                          "estimated from them (a diverged run, or NaN in the probe inputs).")
-    n, start = len(t), time.perf_counter()
-    infos = estimator.plane_information(t, labels)
-    sec = (time.perf_counter() - start) / len(infos)
-    return [PlanePoint(epoch, layer, i.estimator, i.I_XT_bits, i.I_TY_bits, i.I_XT_kind,
-                       i.I_TY_kind, n, sec, i.I_XT_stderr_bits, i.I_TY_stderr_bits)
-            for i in infos]
 
 
 def estimate_points(estimators: Sequence[MIEstimator], max_samples: Mapping[str, int], epoch: int,
                     acts: Mapping[str, torch.Tensor], y: torch.Tensor) -> list[PlanePoint]:
     """The points of one epoch: every estimator on every recorded layer."""
-    points: list[PlanePoint] = []
+    return estimate_points_batch(estimators, max_samples, [(epoch, acts)], y)
+
+
+def estimate_points_batch(estimators: Sequence[MIEstimator], max_samples: Mapping[str, int],
+                          recorded: Sequence[tuple[int, Mapping[str, torch.Tensor]]],
+                          y: torch.Tensor) -> list[PlanePoint]:
+    """The points of several epochs' recordings ``[(epoch, {layer: activations})]`` at once,
+    each layer's epochs estimated together (:func:`layer_points_batch`). The same points, in
+    the same order (epoch, then estimator, then layer), as :func:`estimate_points` epoch by
+    epoch."""
+    if not recorded:
+        return []
+    epochs = [e for e, _ in recorded]
+    per_epoch: dict[int, list[PlanePoint]] = {i: [] for i in range(len(recorded))}
     for est in estimators:
         n = max_samples.get(getattr(est, "name", ""), len(y))
-        for layer, t in acts.items():
-            points += layer_points(est, epoch, layer, t[:n], y[:n])
-    return points
+        for layer in recorded[0][1]:
+            ts = [a[layer][:n] for _, a in recorded]
+            by_shape: dict[tuple, list[int]] = {}  # a layer whose width changed: apart
+            for i, t in enumerate(ts):
+                by_shape.setdefault(tuple(t.shape), []).append(i)
+            for idx in by_shape.values():
+                batch = layer_points_batch(est, [epochs[i] for i in idx], layer,
+                                           [ts[i] for i in idx], y[:n])
+                for i, points in zip(idx, batch, strict=True):
+                    per_epoch[i] += points
+    return [p for i in range(len(recorded)) for p in per_epoch[i]]

@@ -1,13 +1,19 @@
 """Where an :class:`~ibkit.plane.InformationPlane` records and estimates: one strategy object
 per place, chosen once (``background=``), all giving the same points.
 
-- :class:`InlineExecutor`: on the calling thread, at once.
+Record cheaply, estimate in bulk: at each epoch the calling thread only captures what the
+estimation needs (a copy of the weights, or the activations), and every ``batch`` epochs (or
+``MAX_DELAY_S`` seconds after the first waiting one, or at :meth:`Executor.flush`) the waiting
+epochs are recorded and estimated together, each layer's epochs in one vectorised call
+(:func:`~ibkit.plane.estimation.estimate_points_batch`). The points are the same for any batch.
+
+- :class:`InlineExecutor`: records on the calling thread at once and estimates there.
 - :class:`ThreadExecutor`: a background thread holding its own copy of the model; the calling
   thread only clones the parameters and buffers (copied again when the model's structure
   changes). A model that cannot be copied is recorded on the calling thread and its
   activations are sent instead.
 - :class:`ProcessExecutor`: a spawned worker process (no contention for the GIL) that receives
-  the pickled model and the probe set once, then only the weights (NumPy arrays) each epoch; a
+  the pickled model and the probe set once, then a batch of weights (NumPy arrays) per job; a
   model that cannot be pickled is recorded here and its activations are sent.
 """
 
@@ -18,6 +24,7 @@ import itertools
 import multiprocessing
 import pickle
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
@@ -28,34 +35,64 @@ from torch import nn
 
 from ibkit._errors import param_error
 from ibkit.estimators import MIEstimator
-from ibkit.plane.estimation import PlanePoint, estimate_points
+from ibkit.plane.estimation import PlanePoint, estimate_points_batch
 from ibkit.plane.hooks import record_activations
 
 Store = Callable[[list[PlanePoint]], None]
+Recorded = list[tuple[int, Mapping[str, torch.Tensor]]]  # (epoch, {layer: activations})
+MAX_DELAY_S = 2.0  # a waiting epoch is estimated at most this long after it was captured
+MAX_BATCH_BYTES = 64 * 2**20  # captured weights or activations held before estimating
 
 
 class Executor:
-    """Records ``layers`` of a model on the probe ``x`` and estimates the points of an epoch,
-    handing them to ``store``. ``flush`` waits for queued work and re-raises its first failure.
+    """Records ``layers`` of a model on the probe ``x`` and estimates the points of its epochs,
+    handing them to ``store``: ``submit`` captures, every ``batch`` epochs the waiting ones are
+    dispatched (module docstring). ``flush`` dispatches what waits, waits for queued work and
+    re-raises its first failure.
     """
 
     def __init__(self, layers: Sequence[str], x: torch.Tensor, y: torch.Tensor,
                  estimators: Sequence[MIEstimator], max_samples: Mapping[str, int],
-                 store: Store) -> None:
+                 store: Store, batch: int = 1) -> None:
         self.layers, self.x, self.y = list(layers), x, y
         self.estimators, self.max_samples, self.store = list(estimators), dict(max_samples), store
+        self.batch = batch
         self._pending: list[Future[Any]] = []
+        self._waiting: list[tuple[int, Any]] = []  # captured epochs not yet dispatched
+        self._waiting_bytes, self._first_wait = 0, 0.0
 
     def submit(self, epoch: int, model: nn.Module) -> None:
-        """Record ``model`` now (or have a worker do it) and estimate ``epoch``'s points."""
-        raise NotImplementedError
+        """Capture what ``epoch``'s estimation needs from ``model`` now; dispatch the waiting
+        epochs when ``batch`` of them wait, or they hold ``MAX_BATCH_BYTES``, or the first has
+        waited ``MAX_DELAY_S``."""
+        self.raise_failed()
+        captured = self._capture(epoch, model)
+        if not self._waiting:
+            self._first_wait = time.monotonic()
+        self._waiting.append((epoch, captured))
+        self._waiting_bytes += _nbytes(captured)
+        if (len(self._waiting) >= self.batch or self._waiting_bytes >= MAX_BATCH_BYTES
+                or time.monotonic() - self._first_wait >= MAX_DELAY_S):
+            self._dispatch_waiting()
 
-    def estimate(self, epoch: int, acts: Mapping[str, torch.Tensor]) -> None:
-        """Estimate recorded activations and store the points."""
-        self.store(estimate_points(self.estimators, self.max_samples, epoch, acts, self.y))
+    def _capture(self, epoch: int, model: nn.Module) -> Any:
+        """What the estimation needs from ``model`` at ``epoch`` (its activations here)."""
+        return record_activations(model, self.layers, self.x)
+
+    def _dispatch(self, waiting: list[tuple[int, Any]]) -> None:
+        """Record (where needed) and estimate the waiting epochs; here, at once."""
+        self.store(estimate_in_chunks(waiting, lambda acts: acts, self.y, self.estimators,
+                                      self.max_samples))
+
+    def _dispatch_waiting(self) -> None:
+        waiting, self._waiting, self._waiting_bytes = self._waiting, [], 0
+        if waiting:
+            self._dispatch(waiting)
 
     def flush(self) -> None:
-        """Wait until every queued estimation has finished; re-raise the first failure."""
+        """Dispatch the waiting epochs, wait until every queued estimation has finished;
+        re-raise the first failure."""
+        self._dispatch_waiting()
         pending, self._pending = self._pending, []
         for f in pending:
             f.result()
@@ -74,12 +111,34 @@ class Executor:
         """Stop the worker (after :meth:`flush`)."""
 
 
-class InlineExecutor(Executor):
-    """Everything on the calling thread, before ``submit`` returns."""
+def estimate_in_chunks(waiting: Sequence[tuple[int, Any]], record: Callable[[Any], Mapping[str,
+                       torch.Tensor]], y: torch.Tensor, estimators: Sequence[MIEstimator],
+                       max_samples: Mapping[str, int]) -> list[PlanePoint]:
+    """The points of the waiting ``(epoch, captured)``: ``record(captured)`` gives an epoch's
+    activations; epochs are estimated together in chunks of at most ``MAX_BATCH_BYTES`` of
+    activations (:func:`~ibkit.plane.estimation.estimate_points_batch`)."""
+    points: list[PlanePoint] = []
+    chunk: Recorded = []
+    size = 0
+    for epoch, captured in waiting:
+        acts = record(captured)
+        chunk.append((epoch, acts))
+        size += _nbytes(acts)
+        if size >= MAX_BATCH_BYTES:
+            points += estimate_points_batch(estimators, max_samples, chunk, y)
+            chunk, size = [], 0
+    return points + estimate_points_batch(estimators, max_samples, chunk, y)
 
-    def submit(self, epoch: int, model: nn.Module) -> None:
-        """Record and estimate now."""
-        self.estimate(epoch, record_activations(model, self.layers, self.x))
+
+def _nbytes(captured: Any) -> int:
+    """Bytes of the tensors or arrays in a captured epoch (a mapping, or a tuple holding one)."""
+    if isinstance(captured, tuple):
+        return sum(_nbytes(c) for c in captured if isinstance(c, Mapping))
+    return sum(int(v.nbytes) for v in captured.values())
+
+
+class InlineExecutor(Executor):
+    """Everything on the calling thread: with ``batch=1`` before ``submit`` returns."""
 
 
 class ThreadExecutor(Executor):
@@ -91,17 +150,27 @@ class ThreadExecutor(Executor):
         # (source model, signature of its tensors, the worker thread's copy)
         self._copy: tuple[nn.Module, tuple, nn.Module | None] | None = None
 
-    def submit(self, epoch: int, model: nn.Module) -> None:
-        """Clone the weights for the worker's copy, or record here if it cannot be copied."""
-        self.raise_failed()
-        worker_copy = self._worker_copy(model)
-        if worker_copy is not None:  # the forward pass runs on the worker, on its own copy
-            tensors = {k: t.detach().clone() for k, t in named_tensors(model)}
-            self._pending.append(self._pool.submit(self._load_record_estimate, epoch,
-                                                   worker_copy, tensors))
-            return
-        acts = record_activations(model, self.layers, self.x)
-        self._pending.append(self._pool.submit(self.estimate, epoch, acts))
+    def _capture(self, epoch: int, model: nn.Module) -> Any:
+        """A clone of the weights for the worker's copy, or (a model that cannot be copied)
+        the activations, recorded here."""
+        worker_copy = self._worker_copy(model)  # each waiting epoch keeps the copy it is for
+        if worker_copy is None:
+            return record_activations(model, self.layers, self.x)
+        return (worker_copy, {k: t.detach().clone() for k, t in named_tensors(model)})
+
+    def _dispatch(self, waiting: list[tuple[int, Any]]) -> None:
+        self._pending.append(self._pool.submit(self._record_estimate, waiting))
+
+    def _record_estimate(self, waiting: list[tuple[int, Any]]) -> None:
+        self.store(estimate_in_chunks(waiting, self._record, self.y, self.estimators,
+                                      self.max_samples))
+
+    def _record(self, captured: Any) -> Mapping[str, torch.Tensor]:
+        if not isinstance(captured, tuple):
+            return captured
+        worker_copy, tensors = captured
+        _assign(worker_copy, tensors)
+        return record_activations(worker_copy, self.layers, self.x)
 
     def _worker_copy(self, model: nn.Module) -> nn.Module | None:
         """The worker's copy of ``model``, deep-copied again only when the source model or its
@@ -110,11 +179,6 @@ class ThreadExecutor(Executor):
         if self._copy is None or self._copy[0] is not model or self._copy[1] != sig:
             self._copy = (model, sig, _snapshot(model))
         return self._copy[2]
-
-    def _load_record_estimate(self, epoch: int, worker_copy: nn.Module,
-                              tensors: Mapping[str, torch.Tensor]) -> None:
-        _assign(worker_copy, tensors)
-        self.estimate(epoch, record_activations(worker_copy, self.layers, self.x))
 
     def shutdown(self) -> None:
         """Stop the thread."""
@@ -133,36 +197,41 @@ class ProcessExecutor(Executor):
         self._sent: set[int] = set()  # tokens whose model the worker holds
         self._stored: dict[Future[Any], threading.Event] = {}
 
-    def submit(self, epoch: int, model: nn.Module) -> None:
-        """Send the weights, or (a model that cannot be pickled) the activations."""
-        self.raise_failed()
+    def _capture(self, epoch: int, model: nn.Module) -> Any:
+        """NumPy copies of the weights, or (a model that cannot be pickled) the activations."""
         sig = signature(model)
         if self._shipped is None or self._shipped[0] is not model or self._shipped[1] != sig:
+            self._dispatch_waiting()  # the waiting epochs belong to the previous model
             self._shipped = (model, sig, next(_TOKENS), _pickled_cpu_copy(model))
+        if self._shipped[3] is None:
+            return record_activations(model, self.layers, self.x)
+        return (self._shipped[2], {k: _to_array(t) for k, t in named_tensors(model)})
+
+    def _dispatch(self, waiting: list[tuple[int, Any]]) -> None:
+        """Send the waiting epochs in one job (with the model and probe set the first time)."""
+        assert self._shipped is not None
         _, _, token, blob = self._shipped
-        if blob is None:
-            acts = record_activations(model, self.layers, self.x)
-            self._queue(self._pool.submit(estimate_points, self.estimators, self.max_samples,
-                                          epoch, acts, self.y))
-            return
-        arrays = {k: _to_array(t) for k, t in named_tensors(model)}
-        payload = None if token in self._sent else (blob, _to_array(self.x), self.y.numpy())
-        self._sent.add(token)
-        self._queue(self._pool.submit(_process_job, token, payload, arrays, self.layers,
-                                      self.estimators, self.max_samples, epoch))
+        payload = None
+        if blob is not None and token not in self._sent:
+            payload = (blob, _to_array(self.x))
+            self._sent.add(token)
+        self._queue(self._pool.submit(_process_job, token, payload, waiting, self.layers,
+                                      self.estimators, self.max_samples, self.y))
 
     def _queue(self, future: Future[Any]) -> None:
         """The worker returns points; a done-callback stores them (in this process)."""
-        self._stored[future] = threading.Event()
-        future.add_done_callback(self._store_future)
+        stored = self._stored[future] = threading.Event()
+        future.add_done_callback(lambda f: self._store_future(f, stored))
         self._pending.append(future)
 
-    def _store_future(self, future: Future[Any]) -> None:
+    def _store_future(self, future: Future[Any], stored: threading.Event) -> None:
+        """Store a finished job's points, then say so (``stored``, the job's own event: flush
+        may have forgotten the future by then)."""
         try:
             if future.exception() is None:
                 self.store(future.result())
         finally:
-            self._stored[future].set()
+            stored.set()
 
     def _finished(self, future: Future[Any]) -> bool:
         """Done, and its points stored by the callback."""
@@ -172,11 +241,13 @@ class ProcessExecutor(Executor):
         return False
 
     def flush(self) -> None:
-        """Wait for the results and for their storing callbacks."""
+        """Dispatch the waiting epochs; wait for the results and for their storing callbacks."""
+        self._dispatch_waiting()
         pending, self._pending = self._pending, []
         for f in pending:
+            stored = self._stored.pop(f)
             f.result()
-            self._stored.pop(f).wait()
+            stored.wait()
 
     def shutdown(self) -> None:
         """Stop the worker process."""
@@ -187,31 +258,40 @@ EXECUTORS: dict[str, type[Executor]] = {"inline": InlineExecutor, "thread": Thre
                                         "process": ProcessExecutor}
 
 
-def make_executor(background: bool | str, *args: Any) -> Executor:
+def make_executor(background: bool | str, *args: Any, batch: int = 1) -> Executor:
     """The executor for ``background`` (True: ``"thread"``, False: ``"inline"``)."""
     mode = background if isinstance(background, str) else ("thread" if background else "inline")
     if mode not in EXECUTORS:
         raise param_error("background", "InformationPlane",
                           "True, False, 'thread', 'process' or 'inline'", background)
-    return EXECUTORS[mode](*args)
+    executor = EXECUTORS[mode](*args)
+    executor.batch = batch
+    return executor
 
 
 _TOKENS = itertools.count()
-_WORKER_MODELS: dict[int, tuple[nn.Module, torch.Tensor, torch.Tensor]] = {}
+_WORKER_MODELS: dict[int, tuple[nn.Module, torch.Tensor]] = {}
 
 
-def _process_job(token: int, payload: tuple[bytes, np.ndarray, np.ndarray] | None,
-                 state: dict[str, Any], layers: Sequence[str], estimators: Sequence[MIEstimator],
-                 max_samples: Mapping[str, int], epoch: int) -> list[PlanePoint]:
-    """In the worker process: load the weights into its copy of the model, record, estimate."""
+def _process_job(token: int, payload: tuple[bytes, np.ndarray] | None,
+                 waiting: list[tuple[int, Any]], layers: Sequence[str],
+                 estimators: Sequence[MIEstimator], max_samples: Mapping[str, int],
+                 y: torch.Tensor) -> list[PlanePoint]:
+    """In the worker process: for each waiting epoch load its weights into the worker's copy
+    of the model and record (or take the activations sent); estimate them together."""
     if payload is not None:
-        blob, x, y = payload
+        blob, x = payload
         _WORKER_MODELS.clear()
-        _WORKER_MODELS[token] = (pickle.loads(blob), torch.as_tensor(x), torch.as_tensor(y))
-    model, x_t, y_t = _WORKER_MODELS[token]
-    _assign(model, {k: torch.as_tensor(v) for k, v in state.items()})
-    return estimate_points(estimators, max_samples, epoch, record_activations(model, layers, x_t),
-                           y_t)
+        _WORKER_MODELS[token] = (pickle.loads(blob), torch.as_tensor(x))
+
+    def record(captured: Any) -> Mapping[str, torch.Tensor]:
+        if not isinstance(captured, tuple):
+            return captured
+        model, x_t = _WORKER_MODELS[captured[0]]
+        _assign(model, {k: torch.as_tensor(v) for k, v in captured[1].items()})
+        return record_activations(model, layers, x_t)
+
+    return estimate_in_chunks(waiting, record, y, estimators, max_samples)
 
 
 def _pickled_cpu_copy(model: nn.Module) -> bytes | None:

@@ -30,6 +30,8 @@ from ibkit.plane.estimation import COLUMNS, PlanePoint, check_plane_estimator
 from ibkit.plane.executors import make_executor
 from ibkit.plane.hooks import check_layers
 
+DEFAULT_BATCH = 16  # epochs estimated together by a background plane (``batch=None``)
+
 
 class InformationPlane(Callback):
     """Track the information plane of ``model``'s layers on a fixed probe set.
@@ -53,6 +55,12 @@ class InformationPlane(Callback):
         background: where estimation runs: ``"thread"`` (a background thread; True means
             this), ``"process"`` (a spawned worker process: no contention for Python's GIL
             with the training loop, about 2 s to start) or ``"inline"`` (False).
+        batch: record cheaply, estimate in bulk: each recorded epoch captures only a copy
+            of the weights (or the activations), and every ``batch`` epochs (or 2 s after
+            the first of them, or at :meth:`flush`) the waiting epochs are recorded and
+            estimated together, vectorised across epochs (:mod:`ibkit.plane.executors`).
+            The points are the same for every batch; only when they reach ``plane.csv``
+            changes. None: 1 inline (points at once), ``DEFAULT_BATCH`` in the background.
 
     All values are in bits. I(X;T) is estimated with X the probe input's index, that is
     H(T) for binning of a deterministic layer.
@@ -69,6 +77,7 @@ class InformationPlane(Callback):
         path: str | Path | None = None,
         max_samples: Mapping[str, int] | None = None,
         background: bool | str = True,
+        batch: int | None = None,
     ) -> None:
         self.model = model
         self.layers = check_layers(model, layers)
@@ -84,8 +93,12 @@ class InformationPlane(Callback):
         self.points: list[PlanePoint] = []
         self.done: set[int] = set()
         self._lock = threading.Lock()
+        if batch is None:
+            batch = 1 if background in (False, "inline") else DEFAULT_BATCH
+        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+            raise param_error("batch", "InformationPlane", "an int >= 1 or None", batch)
         self._executor = make_executor(background, self.layers, self.x, self.y, self.estimators,
-                                       self.max_samples, self._store)
+                                       self.max_samples, self._store, batch=batch)
         self.on_points: Callable[[list[PlanePoint]], None] | None = None
 
     # ------------------------------------------------------------ public API

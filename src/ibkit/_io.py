@@ -12,7 +12,7 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -159,16 +159,19 @@ def append_rows_csv(path: Path, rows: list[dict[str, Any]], columns: Sequence[st
         writer.writerows(rows)
 
 
-def truncate_rows_csv(path: Path, last_epoch: int, columns: Sequence[str]) -> list[dict[str, str]]:
+def truncate_rows_csv(path: Path, last_epoch: int, columns: Sequence[str],
+                      drop: Collection[int] = ()) -> list[dict[str, str]]:
     """Resume: keep the rows of ``path`` whose ``epoch`` is at most ``last_epoch`` (the
-    checkpoint's), rewrite the file atomically with them and return them. Rows written after
-    the checkpoint are written again by the resumed run. No file: nothing kept."""
+    checkpoint's) and not in ``drop``, rewrite the file atomically with them and return them.
+    Rows written after the checkpoint (and those of ``drop``) are written again by the resumed
+    run. No file: nothing kept."""
     path = Path(path)
     if not path.is_file():
         return []
+    drop = set(drop)
     with open(path, newline="") as f:
-        kept = [r for r in csv.DictReader(f)
-                if r.get("epoch") not in (None, "") and int(float(r["epoch"])) <= last_epoch]
+        kept = [r for r in csv.DictReader(f) if r.get("epoch") not in (None, "")
+                and int(float(r["epoch"])) <= last_epoch and int(float(r["epoch"])) not in drop]
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(columns))
     writer.writeheader()

@@ -73,3 +73,23 @@ def test_joint_from_labels_default_classes_and_counts():
     assert joint.shape == (2, 3)  # classes 0..max(y)
     np.testing.assert_allclose(joint, np.array([[0.25, 0.0, 0.25], [0.0, 0.0, 0.5]]))
     assert joint_from_labels(x, y, n_classes=5).shape == (2, 5)
+
+
+def test_inputs_with_the_same_conditional_are_merged_exactly():
+    """Splitting each input of P into copies with the same p(y|x) changes nothing: the rows
+    merge back to P (masses summed), and the curve is P's to the last digit."""
+    from ibkit.plane.optimal import merge_equivalent_inputs
+
+    split = np.array([[0.1, 1 / 60], [0.2, 1 / 30], [0.05, 0.3], [0.15, 0.15]])
+    merged = merge_equivalent_inputs(torch.as_tensor(split))
+    assert merged.shape == (3, 2)
+    assert sorted(map(tuple, merged.numpy().round(12))) == sorted(map(tuple, P.round(12)))
+    betas = np.array([0.5, 2.0, 8.0, 50.0])
+    a, b = ib_curve(P, betas), ib_curve(split, betas)
+    np.testing.assert_allclose(b.I_TY_bits, a.I_TY_bits, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(b.I_XT_bits, a.I_XT_bits, rtol=0, atol=1e-12)
+    # one label per input (the 12-bit task, MNIST): the curve is min(I(X;T), I(X;Y)) exactly
+    y = torch.tensor([0, 1, 1, 0, 1, 0, 0, 1])
+    curve = ib_curve(joint_from_labels(torch.arange(8.0)[:, None], y))
+    assert curve.I_XY_bits == pytest.approx(1.0, abs=1e-12)
+    np.testing.assert_allclose(curve.I_TY_bits, np.minimum(curve.I_XT_bits, 1.0), atol=1e-9)

@@ -11,11 +11,13 @@ import torch
 from torch import nn
 
 from ibkit._errors import ConfigError
+from ibkit._io import load_checked
 from ibkit.data import Dataset, Split
 from ibkit.data.synthetic import all_bit_patterns
 from ibkit.engine import Callback, TrainConfig, Trainer
 from ibkit.estimators import BinningEstimator, KDEEstimator, KSGEstimator, MixedKNNEstimator
 from ibkit.models import MLP
+from ibkit.plane import executors
 from ibkit.plane import (
     InformationPlane,
     capture,
@@ -406,3 +408,52 @@ def test_standard_errors_travel_from_the_estimator_to_the_csv_the_figure_and_the
     for row in rows:  # no standard error, no interval drawn
         row["I_XT_stderr_bits"] = row["I_TY_stderr_bits"] = ""
     assert "&plusmn;" not in plane_svg(rows, "binning")
+
+
+class _Killed(Exception):
+    pass
+
+
+class _Kill(Callback):
+    """A hard stop after epoch 7: the plane is not closed, so what it has not stored is lost
+    unless the checkpoint holds it."""
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, row: dict) -> None:
+        if epoch == 7:
+            raise _Killed
+
+
+@pytest.mark.parametrize("background", ["thread", "process"])
+def test_a_checkpoint_does_not_wait_for_estimation_and_loses_no_point(tmp_path, monkeypatch,
+                                                                      background) -> None:
+    """With a batch larger than the run, no epoch is estimated before the end: the
+    checkpoints at epochs 3 and 6 hold every epoch so far as pending weights, and a run
+    killed at epoch 7 (plane never closed) resumes to the uninterrupted plane."""
+    monkeypatch.setattr(executors, "MAX_DELAY_S", 1e9)  # nothing dispatched before the end
+
+    def fit(run, extra=(), resume=False):
+        torch.manual_seed(0)
+        model = MLP(8, (6, 3), 2, "tanh")
+        x, y = _probe()
+        plane = InformationPlane(model, x, y, ESTIMATORS, epochs=range(0, 10), batch=1000,
+                                 path=tmp_path / run / "plane.csv", background=background)
+        trainer = Trainer(model, _dataset(), TrainConfig(epochs=9, batch_size=32, progress=False,
+                                                         checkpoint_every=3),
+                          callbacks=[plane, *extra], run_dir=tmp_path / run)
+        try:
+            trainer.fit(resume=resume)
+        except _Killed:
+            return plane, None
+        plane.close()
+        return plane, read_points(tmp_path / run / "plane.csv")
+
+    _, whole = fit("a")
+    plane, _ = fit("b", [_Kill()])
+    state = load_checked(tmp_path / "b" / "checkpoints" / "last.pt")["callbacks"]
+    pending = state[plane.state_key]["pending"]
+    assert [p["epoch"] for p in pending] == list(range(0, 7))  # nothing was waited for
+    assert set(pending[0]["weights"]) == set(plane.model.state_dict())
+    assert read_points(tmp_path / "b" / "plane.csv") == []  # the kill lost the queue...
+    plane._executor.shutdown()
+    _, resumed = fit("b", resume=True)  # ... and the checkpoint at epoch 6 brought it back
+    assert _values(resumed) == _values(whole)

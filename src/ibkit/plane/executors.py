@@ -60,13 +60,25 @@ class Executor:
         self._pending: list[Future[Any]] = []
         self._waiting: list[tuple[int, Any]] = []  # captured epochs not yet dispatched
         self._waiting_bytes, self._first_wait = 0, 0.0
+        self._unstored: dict[int, Any] = {}  # epoch -> captured, until its points are stored
+        self._unstored_lock = threading.Lock()
 
     def submit(self, epoch: int, model: nn.Module) -> None:
         """Capture what ``epoch``'s estimation needs from ``model`` now; dispatch the waiting
         epochs when ``batch`` of them wait, or they hold ``MAX_BATCH_BYTES``, or the first has
         waited ``MAX_DELAY_S``."""
         self.raise_failed()
-        captured = self._capture(epoch, model)
+        self._enqueue(epoch, self._capture(epoch, model))
+
+    def submit_recorded(self, epoch: int, acts: Mapping[str, torch.Tensor]) -> None:
+        """Queue ``epoch`` with its layers' activations already recorded (a resumed
+        checkpoint's pending epoch)."""
+        self.raise_failed()
+        self._enqueue(epoch, dict(acts))
+
+    def _enqueue(self, epoch: int, captured: Any) -> None:
+        with self._unstored_lock:
+            self._unstored[epoch] = captured
         if not self._waiting:
             self._first_wait = time.monotonic()
         self._waiting.append((epoch, captured))
@@ -75,14 +87,31 @@ class Executor:
                 or time.monotonic() - self._first_wait >= MAX_DELAY_S):
             self._dispatch_waiting()
 
+    def pending_state(self) -> list[dict[str, Any]]:
+        """The submitted epochs whose points are not stored yet, as a checkpoint holds them
+        (CPU tensors): ``{"epoch": e, "weights": {name: tensor}}`` or, for a model recorded
+        where it was submitted, ``{"epoch": e, "activations": {layer: tensor}}``. Waits for
+        nothing, so a checkpoint does not wait for estimation."""
+        with self._unstored_lock:
+            items = sorted(self._unstored.items(), key=lambda item: item[0])
+        return [{"epoch": epoch, **_checkpointable(captured)} for epoch, captured in items]
+
+    def _stored(self, waiting: Sequence[tuple[int, Any]], points: list[PlanePoint]) -> None:
+        """Hand the points of ``waiting`` to ``store``, then forget those epochs' captures."""
+        self.store(points)
+        with self._unstored_lock:
+            for epoch, captured in waiting:
+                if self._unstored.get(epoch) is captured:  # not submitted again meanwhile
+                    del self._unstored[epoch]
+
     def _capture(self, epoch: int, model: nn.Module) -> Any:
         """What the estimation needs from ``model`` at ``epoch`` (its activations here)."""
         return record_activations(model, self.layers, self.x)
 
     def _dispatch(self, waiting: list[tuple[int, Any]]) -> None:
         """Record (where needed) and estimate the waiting epochs; here, at once."""
-        self.store(estimate_in_chunks(waiting, lambda acts: acts, self.y, self.estimators,
-                                      self.max_samples))
+        self._stored(waiting, estimate_in_chunks(waiting, lambda acts: acts, self.y,
+                                                 self.estimators, self.max_samples))
 
     def _dispatch_waiting(self) -> None:
         waiting, self._waiting, self._waiting_bytes = self._waiting, [], 0
@@ -130,6 +159,25 @@ def estimate_in_chunks(waiting: Sequence[tuple[int, Any]], record: Callable[[Any
     return points + estimate_points_batch(estimators, max_samples, chunk, y)
 
 
+def _checkpointable(captured: Any) -> dict[str, dict[str, torch.Tensor]]:
+    """A capture as CPU tensors: ``{"weights": ...}`` from a ``(model or token, weights)``
+    tuple, ``{"activations": ...}`` from a mapping of activations."""
+    if isinstance(captured, tuple):
+        return {"weights": {k: torch.as_tensor(v).cpu() for k, v in captured[1].items()}}
+    return {"activations": {k: torch.as_tensor(v).cpu() for k, v in captured.items()}}
+
+
+def model_with_weights(model: nn.Module, weights: Mapping[str, torch.Tensor]) -> nn.Module:
+    """A copy of ``model`` holding ``weights`` (every parameter and buffer, by name; a
+    checkpoint's pending epoch). RuntimeError when the model cannot be copied."""
+    snapshot = _snapshot(model)
+    if snapshot is None:
+        raise RuntimeError(f"Cannot copy the model {type(model).__name__} to record a resumed "
+                           "epoch's weights.")
+    assign_weights(snapshot, weights)
+    return snapshot
+
+
 def _nbytes(captured: Any) -> int:
     """Bytes of the tensors or arrays in a captured epoch (a mapping, or a tuple holding one)."""
     if isinstance(captured, tuple):
@@ -162,14 +210,14 @@ class ThreadExecutor(Executor):
         self._pending.append(self._pool.submit(self._record_estimate, waiting))
 
     def _record_estimate(self, waiting: list[tuple[int, Any]]) -> None:
-        self.store(estimate_in_chunks(waiting, self._record, self.y, self.estimators,
-                                      self.max_samples))
+        self._stored(waiting, estimate_in_chunks(waiting, self._record, self.y, self.estimators,
+                                                 self.max_samples))
 
     def _record(self, captured: Any) -> Mapping[str, torch.Tensor]:
         if not isinstance(captured, tuple):
             return captured
         worker_copy, tensors = captured
-        _assign(worker_copy, tensors)
+        assign_weights(worker_copy, tensors)
         return record_activations(worker_copy, self.layers, self.x)
 
     def _worker_copy(self, model: nn.Module) -> nn.Module | None:
@@ -195,7 +243,7 @@ class ProcessExecutor(Executor):
         # (source model, signature, token, pickled CPU copy) of the worker's model
         self._shipped: tuple[nn.Module, tuple, int, bytes | None] | None = None
         self._sent: set[int] = set()  # tokens whose model the worker holds
-        self._stored: dict[Future[Any], threading.Event] = {}
+        self._stored_events: dict[Future[Any], threading.Event] = {}
 
     def _capture(self, epoch: int, model: nn.Module) -> Any:
         """NumPy copies of the weights, or (a model that cannot be pickled) the activations."""
@@ -216,27 +264,28 @@ class ProcessExecutor(Executor):
             payload = (blob, _to_array(self.x))
             self._sent.add(token)
         self._queue(self._pool.submit(_process_job, token, payload, waiting, self.layers,
-                                      self.estimators, self.max_samples, self.y))
+                                      self.estimators, self.max_samples, self.y), waiting)
 
-    def _queue(self, future: Future[Any]) -> None:
+    def _queue(self, future: Future[Any], waiting: list[tuple[int, Any]]) -> None:
         """The worker returns points; a done-callback stores them (in this process)."""
-        stored = self._stored[future] = threading.Event()
-        future.add_done_callback(lambda f: self._store_future(f, stored))
+        stored = self._stored_events[future] = threading.Event()
+        future.add_done_callback(lambda f: self._store_future(f, stored, waiting))
         self._pending.append(future)
 
-    def _store_future(self, future: Future[Any], stored: threading.Event) -> None:
+    def _store_future(self, future: Future[Any], stored: threading.Event,
+                      waiting: list[tuple[int, Any]]) -> None:
         """Store a finished job's points, then say so (``stored``, the job's own event: flush
         may have forgotten the future by then)."""
         try:
             if future.exception() is None:
-                self.store(future.result())
+                self._stored(waiting, future.result())
         finally:
             stored.set()
 
     def _finished(self, future: Future[Any]) -> bool:
         """Done, and its points stored by the callback."""
-        if future.done() and self._stored[future].is_set():
-            del self._stored[future]
+        if future.done() and self._stored_events[future].is_set():
+            del self._stored_events[future]
             return True
         return False
 
@@ -245,7 +294,7 @@ class ProcessExecutor(Executor):
         self._dispatch_waiting()
         pending, self._pending = self._pending, []
         for f in pending:
-            stored = self._stored.pop(f)
+            stored = self._stored_events.pop(f)
             f.result()
             stored.wait()
 
@@ -288,7 +337,7 @@ def _process_job(token: int, payload: tuple[bytes, np.ndarray] | None,
         if not isinstance(captured, tuple):
             return captured
         model, x_t = _WORKER_MODELS[captured[0]]
-        _assign(model, {k: torch.as_tensor(v) for k, v in captured[1].items()})
+        assign_weights(model, {k: torch.as_tensor(v) for k, v in captured[1].items()})
         return record_activations(model, layers, x_t)
 
     return estimate_in_chunks(waiting, record, y, estimators, max_samples)
@@ -324,7 +373,7 @@ def signature(model: nn.Module) -> tuple:
 
 
 @torch.no_grad()
-def _assign(model: nn.Module, tensors: Mapping[str, torch.Tensor]) -> None:
+def assign_weights(model: nn.Module, tensors: Mapping[str, torch.Tensor]) -> None:
     """Copy ``tensors`` (by name) into ``model``'s parameters and buffers."""
     for name, t in named_tensors(model):
         t.copy_(tensors[name])

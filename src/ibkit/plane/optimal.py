@@ -58,6 +58,18 @@ def _check_joint(p_xy: np.ndarray | torch.Tensor) -> torch.Tensor:
     return p[p.sum(1) > 0]  # inputs of probability 0 play no part
 
 
+def merge_equivalent_inputs(p: torch.Tensor) -> torch.Tensor:
+    """The joint of (X', Y) with X' = p(y|x): inputs with the same conditional (to 1e-12)
+    merged into one row holding their summed mass. Exact for the IB curve: an encoder that
+    tells such inputs apart gains no I(T;Y) and pays I(X;T), and averaging it over each
+    group gives the same p(t, y) with I(X;T) = I(X';T), no larger (data processing). Every
+    data set with one label per input has at most n_classes rows after it."""
+    p_y_x = p / p.sum(1, keepdim=True)
+    _, group = torch.unique(torch.round(p_y_x * 1e12), dim=0, return_inverse=True)
+    merged = torch.zeros(int(group.max()) + 1, p.shape[1], dtype=p.dtype)
+    return merged.index_add_(0, group, p)
+
+
 def _information(q: torch.Tensor, p_x: torch.Tensor, p_y_x: torch.Tensor) -> tuple[float, float]:
     """I(X;T) and I(T;Y) in bits of the encoder q = p(t|x)."""
     p_t = p_x @ q
@@ -136,7 +148,9 @@ def ib_curve(
         p_xy: ``(n_x, n_y)`` joint probabilities (normalised here).
         betas: ascending trade-off values (IB convention: large keeps more information);
             default ``logspace(-1, 3, 60)``.
-        n_clusters: cardinality of T; default ``min(n_x, 64)``.
+        n_clusters: cardinality of T; default ``min(n_x', 64)`` with n_x' the number of
+            distinct p(y|x) (inputs that share one are merged first, exactly:
+            :func:`merge_equivalent_inputs`).
         tol: stop when no p(t|x) moves by more than this in one iteration.
         max_iter: iterations per beta at most.
         perturbation: before each beta every used cluster is split in two copies whose shares
@@ -149,7 +163,7 @@ def ib_curve(
         >>> abs(round(float(curve.I_XT_bits[0]), 3)), round(float(curve.I_TY_bits[-1]), 3)
         (0.0, 0.531)
     """
-    p = _check_joint(p_xy)
+    p = merge_equivalent_inputs(_check_joint(p_xy))
     betas = np.logspace(-1, 3, 60) if betas is None else np.asarray(betas, dtype=np.float64)
     if betas.ndim != 1 or len(betas) == 0 or not np.all(np.isfinite(betas)) or np.any(betas < 0) \
             or np.any(np.diff(betas) < 0):

@@ -8,14 +8,15 @@ Three ways to use it, with the same numbers:
 
 Estimation runs where ``background`` says (:mod:`ibkit.plane.executors`: inline, a background
 thread, or a worker process), with the same numbers. Each epoch's points are appended to
-``plane.csv`` as soon as they are computed.
+``plane.csv`` as soon as they are computed. A checkpoint never waits for estimation: it holds
+the epochs not estimated yet (their weights), which a resumed run estimates again.
 """
 
 from __future__ import annotations
 
 import csv
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from ibkit._io import append_rows_csv, truncate_rows_csv
 from ibkit.callbacks import Callback
 from ibkit.estimators import MIEstimator
 from ibkit.plane.estimation import COLUMNS, PlanePoint, check_plane_estimator
-from ibkit.plane.executors import make_executor
+from ibkit.plane.executors import assign_weights, make_executor, model_with_weights
 from ibkit.plane.hooks import check_layers
 
 DEFAULT_BATCH = 16  # epochs estimated together by a background plane (``batch=None``)
@@ -148,14 +149,29 @@ class InformationPlane(Callback):
         self.close()
 
     def state_dict(self) -> dict:
-        """Epochs done; waits for queued work so the checkpoint and ``plane.csv`` agree."""
-        self.flush()
-        return {"done": sorted(self.done)}
+        """The epochs recorded, and those whose points are not stored yet with what their
+        estimation needs (``pending``: weights or activations, see
+        :meth:`~ibkit.plane.executors.Executor.pending_state`). A checkpoint does not wait for
+        estimation, and a run resumed from it loses no point."""
+        return {"done": sorted(self.done), "pending": self._executor.pending_state()}
 
     def load_state_dict(self, state: dict) -> None:
-        """Resume: keep the points of the checkpoint's epochs, drop later ones from ``plane.csv``."""
+        """Resume: keep the points of the checkpoint's stored epochs in ``plane.csv`` (drop
+        later ones and those of its pending epochs), and queue the pending epochs again."""
         self.done = set(state["done"])
-        self.points = truncate_points(self.path, max(self.done, default=-1))
+        pending = list(state.get("pending", ()))
+        self.points = truncate_points(self.path, max(self.done, default=-1),
+                                      drop={int(p["epoch"]) for p in pending})
+        copy_ = None
+        for p in pending:
+            if "activations" in p:
+                self._executor.submit_recorded(int(p["epoch"]), p["activations"])
+                continue
+            if copy_ is None:
+                copy_ = model_with_weights(self.model, p["weights"])
+            else:
+                assign_weights(copy_, p["weights"])
+            self._executor.submit(int(p["epoch"]), copy_)
 
     # ------------------------------------------------------------ internals
     def _wanted(self, epoch: int) -> bool:
@@ -204,11 +220,13 @@ def write_points(path: Path, points: list[PlanePoint], mode: str) -> None:
     append_rows_csv(path, [p.as_row() for p in points], COLUMNS)
 
 
-def truncate_points(path: Path | None, last_epoch: int) -> list[PlanePoint]:
-    """Resume: keep the points of epochs up to ``last_epoch`` in ``plane.csv``; return them."""
+def truncate_points(path: Path | None, last_epoch: int,
+                    drop: Collection[int] = ()) -> list[PlanePoint]:
+    """Resume: keep the points of epochs up to ``last_epoch`` and not in ``drop`` in
+    ``plane.csv``; return them."""
     if path is None:
         return []
-    return [_point(r) for r in truncate_rows_csv(path, last_epoch, COLUMNS)]
+    return [_point(r) for r in truncate_rows_csv(path, last_epoch, COLUMNS, drop)]
 
 
 def read_points(path: str | Path | None) -> list[PlanePoint]:

@@ -19,12 +19,15 @@ CMAP = "viridis"
 
 
 def _error_bars(ax: Axes, points: Sequence[PlanePoint]) -> None:
-    """+/- 1.96 standard errors (a 95 % interval) on each coordinate that has one."""
-    for p in points:
-        if p.I_TY_stderr_bits is not None or p.I_XT_stderr_bits is not None:
-            ax.errorbar(p.I_XT_bits, p.I_TY_bits, fmt="none", ecolor="0.5", lw=0.6, zorder=1,
-                        xerr=None if p.I_XT_stderr_bits is None else 1.96 * p.I_XT_stderr_bits,
-                        yerr=None if p.I_TY_stderr_bits is None else 1.96 * p.I_TY_stderr_bits)
+    """+/- 1.96 standard errors (a 95 % interval) on each coordinate that has one: one
+    ``errorbar`` call per coordinate for all the points that have it."""
+    for axis in ("x", "y"):
+        attr = "I_XT_stderr_bits" if axis == "x" else "I_TY_stderr_bits"
+        with_err = [p for p in points if getattr(p, attr) is not None]
+        if with_err:
+            err = {f"{axis}err": [1.96 * getattr(p, attr) for p in with_err]}
+            ax.errorbar([p.I_XT_bits for p in with_err], [p.I_TY_bits for p in with_err],
+                        fmt="none", ecolor="0.5", lw=0.6, zorder=1, **err)
 
 
 def plot_plane(points: Sequence[PlanePoint], estimator: str, ax: Axes | None = None,

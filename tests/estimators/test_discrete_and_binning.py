@@ -225,3 +225,25 @@ def test_binning_plane_stderrs_equal_the_estimates_own():
     assert point.I_XT_stderr_bits == pytest.approx(
         est.estimate(t, np.arange(300)).stderr_bits, rel=1e-12)
     assert point.I_TY_stderr_bits != point.I_XT_stderr_bits
+
+
+def test_fixed_binning_in_blocks_equals_binning_at_once(monkeypatch):
+    """Blocks of rows (cache-sized for wide layers) give the same ids and values as one
+    pass, with values on edges and outside the range, and warn once for the whole layer."""
+    from ibkit.estimators import binning
+
+    g = np.random.default_rng(0)
+    t = np.concatenate([g.uniform(-1.2, 1.2, (50, 3)), np.linspace(-1, 1, 30)[:, None]
+                        .repeat(3, 1)]).astype(np.float32)
+    labels = g.integers(0, 3, len(t))
+    est = BinningEstimator(30, outside_warning=0.01)
+    with warnings.catch_warnings(record=True) as once:
+        warnings.simplefilter("always")
+        whole = est.layer_information(t, labels)
+        ids = est._row_ids(t)
+    monkeypatch.setattr(binning, "_BLOCK_VALUES", 7)  # blocks of 2 rows
+    with warnings.catch_warnings(record=True) as blocked:
+        warnings.simplefilter("always")
+        assert np.array_equal(est._row_ids(t), ids)
+        assert est.layer_information(t, labels) == whole
+    assert len(blocked) == len(once) == 2  # one warning per call, not one per block

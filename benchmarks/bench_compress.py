@@ -4,7 +4,7 @@ For LeNet-300-100 pruned to the paper's 97-71-33 and LeNet5-Caffe pruned to the
 vibnet-lenet5 preset's 3-9-17 (a gated model whose gates keep exactly those units; the
 timings depend on the shapes only): parameters, file size of the state dict, and CPU inference throughput at
 batch 1 and batch 256, with the ratio exported / original.
-Usage: python benchmarks/bench_compress.py [--seconds 1.0] [--threads 1]
+Usage: python benchmarks/bench_compress.py [--seconds 1.0] [--threads 1] [--device cpu|cuda]
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from torch import nn
 from ibkit.compress import add_gates, export_pruned, gates, prune_gates
 from ibkit.models import MLP, lenet5_caffe
 
+from _device import add_device, checked, sync  # noqa: E402  (benchmarks/ is on sys.path)
+
 
 def keep_first(model: nn.Module, counts: tuple[int, ...]) -> None:
     """Make each gate keep its first ``counts[i]`` units (ln alpha 5 kept, -5 pruned)."""
@@ -31,12 +33,14 @@ def keep_first(model: nn.Module, counts: tuple[int, ...]) -> None:
 
 def throughput(model: nn.Module, x: torch.Tensor, seconds: float) -> float:
     model.eval()
-    n, start = 0, time.perf_counter()
     with torch.inference_mode():
-        model(x)
+        model(x)  # warm-up
+        sync(x.device.type)
+        n, start = 0, time.perf_counter()
         while time.perf_counter() - start < seconds:
             model(x)
             n += len(x)
+        sync(x.device.type)
     return n / (time.perf_counter() - start)
 
 
@@ -50,7 +54,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=1.0)
     parser.add_argument("--threads", type=int, default=1)
+    add_device(parser)
     args = parser.parse_args()
+    dev = checked(args.device)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     cases = [("LeNet-300-100 -> 97-71-33", MLP(784, (300, 100), 10), ["input", "act1", "act2"],
@@ -68,8 +74,10 @@ def main() -> None:
                  sum(p.numel() for p in small.parameters())),
                 ("state dict bytes", size_bytes(dense), size_bytes(small))]
         for bs in (1, 256):
-            rows.append((f"samples/s, batch {bs}", throughput(dense, x[:bs], args.seconds),
-                         throughput(small, x[:bs], args.seconds)))
+            xd = x[:bs].to(dev)
+            rows.append((f"samples/s, batch {bs}, {dev}", throughput(dense.to(dev), xd,
+                                                                     args.seconds),
+                         throughput(small.to(dev), xd, args.seconds)))
         for measure, a, b in rows:
             print(f"| {name} | {measure} | {a:,.0f} | {b:,.0f} | {b / a:.3f} |")
 

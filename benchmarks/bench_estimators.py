@@ -7,7 +7,7 @@
     the pairwise formula in float64; target <= 0.5 s.
 (c) KSG at N = 5000 for dimensions 1, 5, 25; scikit-learn's mutual_info_regression in 1-D.
 (d) absolute error (bits) of each estimator on a grid of Gaussian tasks.
-Medians of --repeats runs. Usage: python benchmarks/bench_estimators.py [--repeats 5]
+Medians of --repeats runs. Usage: python benchmarks/bench_estimators.py [--repeats 5] [--device cpu|cuda]
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ from ibkit.estimators import (
     kde_bounds_nats,
 )
 from ibkit.estimators.tasks import correlated_gaussian
+
+from _device import add_device, checked, sync  # noqa: E402  (benchmarks/ is on sys.path)
 
 WIDTHS = (10, 7, 5, 4, 3, 2)
 
@@ -80,7 +82,11 @@ def kde_numpy(acts: list[np.ndarray], y: np.ndarray, s2: float) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=5)
-    r = ap.parse_args().repeats
+    add_device(ap)
+    args = ap.parse_args()
+    r, dev = args.repeats, checked(args.device)
+    print(f"device {dev} for (b) and the estimators' torch inputs; binning (a) and the "
+          "references are NumPy / scikit-learn on the CPU")
     acts, y = layers()
     ids = np.arange(len(y))
     est = BinningEstimator()
@@ -90,8 +96,9 @@ def main() -> None:
     print(f"(a) binning, 6 layers, N=4096: ibkit layer_information {ours * 1e3:.1f} ms "
           f"(two estimate() calls per layer {two * 1e3:.1f} ms), NumPy np.unique "
           f"{ref * 1e3:.1f} ms, ratio {ref / ours:.1f}x (target <= 10 ms)")
-    ta, ty = [torch.from_numpy(a).float() for a in acts], torch.from_numpy(y)
-    ours = timed(lambda: [kde_bounds_nats(t, ty, 0.1) for t in ta], r)
+    ta = [torch.from_numpy(a).float().to(dev) for a in acts]
+    ty = torch.from_numpy(y).to(dev)
+    ours = timed(lambda: ([kde_bounds_nats(t, ty, 0.1) for t in ta], sync(dev)), r)
     ref = timed(lambda: kde_numpy(acts, y, 0.1), max(1, r // 3))
     print(f"(b) KDE upper+lower, I(X;T)+I(T;Y), 6 layers: ibkit {ours:.3f} s, NumPy port "
           f"{ref:.2f} s, ratio {ref / ours:.1f}x (target <= 0.5 s)")

@@ -3,6 +3,7 @@
 the two must give the same terms (max difference printed). The crossover sets
 ``ibkit.estimators.knn.BRUTE_FORCE_DIM``.
 Usage: python benchmarks/bench_ksg_speed.py [--n 5000] [--threads 2] [--dims 2,4,8,16,50]
+    [--device cpu|cuda] (the brute force runs on the device; the trees are scipy's, on the CPU)
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import numpy as np
 import torch
 
 from ibkit.estimators.knn import ksg_terms, ksg_terms_brute
+
+from _device import add_device, checked, sync  # noqa: E402  (benchmarks/ is on sys.path)
 
 
 def timed(fn, *args) -> tuple[float, np.ndarray]:  # type: ignore[no-untyped-def]
@@ -27,7 +30,9 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=5000)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--dims", default="2,4,8,16,50")
+    add_device(parser)
     args = parser.parse_args()
+    dev = checked(args.device)
     torch.set_num_threads(args.threads)
     rng = np.random.default_rng(0)
     print("| joint dim | trees (s) | brute force (s) | trees / brute | max term difference |")
@@ -37,7 +42,9 @@ def main() -> None:
         y = x + rng.standard_normal((args.n, d - d // 2))[:, : d // 2] \
             if d // 2 == d - d // 2 else rng.standard_normal((args.n, d - d // 2))
         t_tree, a = timed(ksg_terms, x, y, 3)
-        t_brute, b = timed(ksg_terms_brute, x, y, 3)
+        xd, yd = torch.as_tensor(x, device=dev), torch.as_tensor(y, device=dev)
+        sync(dev)
+        t_brute, b = timed(ksg_terms_brute, xd, yd, 3)
         print(f"| {d} | {t_tree:.3f} | {t_brute:.3f} | {t_tree / t_brute:.2f} | "
               f"{np.abs(a - b).max():.1e} |")
 

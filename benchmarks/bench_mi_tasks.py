@@ -4,6 +4,8 @@ and the time, then per estimator the median absolute error, the count within 0.0
 (0.07 bits), the worst excess over KSG's error, and (for those that give one) how often the
 95 % interval covers the truth.
 Usage: python benchmarks/bench_mi_tasks.py [--n 5000] [--estimators copula,gaussian,ksg]
+    [--device cpu|cuda] (the samples are given as torch tensors on the device; estimators
+    that work in NumPy copy them to the CPU, and that copy is timed)
 (``ksg-copula`` is KSG on normal scores, ``KSGEstimator(copula=True)``).
 """
 
@@ -13,9 +15,13 @@ import argparse
 import statistics
 import time
 
+import torch
+
 from ibkit._units import LN2
 from ibkit.estimators import make_estimator
 from ibkit.estimators.task_families import benchmark_tasks
+
+from _device import add_device, checked  # noqa: E402  (benchmarks/ is on sys.path)
 
 PARAMS = {"ksg": {"k": 3}, "copula": {"bootstrap": 50}, "neural": {}}
 ALIASES = {"ksg-copula": ("ksg", {"k": 3, "copula": True})}
@@ -25,7 +31,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=5000)
     parser.add_argument("--estimators", default="copula,gaussian,ksg")
+    add_device(parser)
     args = parser.parse_args()
+    dev = checked(args.device)
     names = args.estimators.split(",")
     tasks = benchmark_tasks(args.n)
     errors: dict[str, list[float]] = {m: [] for m in names}
@@ -37,7 +45,8 @@ def main() -> None:
         for m in names:
             start = time.perf_counter()
             method, params = ALIASES.get(m, (m, PARAMS.get(m, {})))
-            est = make_estimator(method, **params).estimate(task.x, task.y)
+            x, y = (torch.as_tensor(v, device=dev) for v in (task.x, task.y))
+            est = make_estimator(method, **params).estimate(x, y)
             seconds = time.perf_counter() - start
             err = (est.value_bits - task.mi_bits) * LN2
             errors[m].append(err)

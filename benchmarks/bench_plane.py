@@ -28,6 +28,8 @@ from ibkit.models import MLP
 from ibkit.plane import InformationPlane, record_activations
 from ibkit.plane.estimation import layer_points
 
+from _device import add_device, checked  # noqa: E402  (benchmarks/ is on sys.path)
+
 LAYERS = ["act1", "act2", "act3", "act4", "act5", "output"]
 
 
@@ -90,8 +92,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    add_device(parser)
     args = parser.parse_args()
+    checked(args.device)
     torch.set_num_threads(2)
     binning, kde = BinningEstimator(30), KDEEstimator(noise_var=0.1)
     print(f"(a) 12-bit training, {args.epochs} epochs, plane every epoch")

@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _device import add_device, checked  # noqa: E402  (benchmarks/ is on sys.path)
+
 FLOOR = r"""
 import sys, torch
 from ibkit.data import load_dataset
@@ -48,7 +50,7 @@ for epoch in range(epochs):
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        total += float(loss) * len(idx)
+        total += float(loss.detach()) * len(idx)
         correct += float((out.argmax(1) == y[idx]).sum())
     model.eval()
     with torch.no_grad():
@@ -69,10 +71,11 @@ def timed(cmd: list[str]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--epochs", type=int, default=8000)
-    parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    add_device(parser)
     parser.add_argument("--repeats", type=int, default=1,
                         help="rounds of the three rows, interleaved; every round is printed")
     args = parser.parse_args()
+    checked(args.device)
     ibkit = [sys.executable, "-m", "ibkit.cli", "run", "tishby-tanh", "--device", args.device,
              "--set", f"train.epochs={args.epochs}", "--set", "train.progress=false"]
     names = ("ibkit run tishby-tanh (plane: 274 points, binning + KDE, optimal curve)",

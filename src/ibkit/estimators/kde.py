@@ -42,10 +42,11 @@ def _class_sums(t: torch.Tensor, bounds_of: list[tuple[int, int]],
     Every row's sum includes exp(0) = 1 for j = i, so no log-sum-exp shift is needed.
     """
     n, k = len(t), len(bounds_of)
-    cls = torch.repeat_interleave(torch.arange(k), torch.tensor([hi - lo for lo, hi in bounds_of]))
+    cls = torch.repeat_interleave(torch.arange(k, device=t.device),
+                                  torch.tensor([hi - lo for lo, hi in bounds_of], device=t.device))
     c = -1.0 / (8.0 * noise_var)
     sq = (t * t).sum(1) * c  # (N,)
-    out = {"lower": torch.zeros(n, k, dtype=t.dtype), "upper": torch.zeros(n, k, dtype=t.dtype)}
+    out = {name: torch.zeros(n, k, dtype=t.dtype, device=t.device) for name in ("lower", "upper")}
     for a in range(0, n, _CHUNK):
         b = min(a + _CHUNK, n)
         # c * D_ij = c |t_i|^2 + c |t_j|^2 - 2 c t_i . t_j, for i in [a, b), j in [a, N)

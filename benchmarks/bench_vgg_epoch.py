@@ -3,7 +3,7 @@
 timed over a few steps on random images and scaled to the 45,000 training images the loaders
 keep (50,000 minus 5,000 for validation); and the presets' whole runs (gated epochs plus
 fine-tuning) in hours.
-Usage: python benchmarks/bench_vgg_epoch.py [--steps 5] [--threads 1] [--device cpu]
+Usage: python benchmarks/bench_vgg_epoch.py [--steps 5] [--threads 1] [--device cpu|cuda]
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from ibkit.compress import VIBNetObjective, add_gates
 from ibkit.experiments import resolve_config
 from ibkit.experiments.families.compression import VGG_GATES, VGG_POINTS
 from ibkit.models import vgg16_cifar
+
+from _device import add_device, checked, sync  # noqa: E402  (benchmarks/ is on sys.path)
 
 TRAIN_IMAGES = 45_000
 
@@ -36,13 +38,11 @@ def seconds_per_step(n_classes: int, steps: int, device: str, batch: int = 128) 
         optimizer.step()
 
     step()  # warm-up
-    if device == "cuda":
-        torch.cuda.synchronize()
+    sync(device)
     start = time.perf_counter()
     for _ in range(steps):
         step()
-    if device == "cuda":
-        torch.cuda.synchronize()
+    sync(device)
     return (time.perf_counter() - start) / steps
 
 
@@ -50,8 +50,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--device", default="cpu")
+    add_device(parser)
     args = parser.parse_args()
+    checked(args.device)
     torch.set_num_threads(args.threads)
     per_epoch = {}
     print(f"| data | s / step (batch 128) | s / epoch ({TRAIN_IMAGES:,} images) | "

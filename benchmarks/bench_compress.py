@@ -14,12 +14,11 @@ import io
 import time
 
 import torch
+from _device import add_device, checked, sync  # benchmarks/ is on sys.path
 from torch import nn
 
 from ibkit.compress import add_gates, export_pruned, gates, prune_gates
 from ibkit.models import MLP, lenet5_caffe
-
-from _device import add_device, checked, sync  # noqa: E402  (benchmarks/ is on sys.path)
 
 
 def keep_first(model: nn.Module, counts: tuple[int, ...]) -> None:

@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
+from _device import add_device, checked, sync  # benchmarks/ is on sys.path
 from scipy.special import logsumexp
 
 from ibkit.data import all_bit_patterns, generated_12bit_labels
@@ -30,8 +31,6 @@ from ibkit.estimators import (
     kde_bounds_nats,
 )
 from ibkit.estimators.tasks import correlated_gaussian
-
-from _device import add_device, checked, sync  # noqa: E402  (benchmarks/ is on sys.path)
 
 WIDTHS = (10, 7, 5, 4, 3, 2)
 

@@ -13,10 +13,9 @@ import time
 
 import numpy as np
 import torch
+from _device import add_device, checked, sync  # benchmarks/ is on sys.path
 
 from ibkit.estimators.knn import ksg_terms, ksg_terms_brute
-
-from _device import add_device, checked, sync  # noqa: E402  (benchmarks/ is on sys.path)
 
 
 def timed(fn, *args) -> tuple[float, np.ndarray]:  # type: ignore[no-untyped-def]

@@ -16,12 +16,11 @@ import statistics
 import time
 
 import torch
+from _device import add_device, checked  # benchmarks/ is on sys.path
 
 from ibkit._units import LN2
 from ibkit.estimators import make_estimator
 from ibkit.estimators.task_families import benchmark_tasks
-
-from _device import add_device, checked  # noqa: E402  (benchmarks/ is on sys.path)
 
 PARAMS = {"ksg": {"k": 3}, "copula": {"bootstrap": 50}, "neural": {}}
 ALIASES = {"ksg-copula": ("ksg", {"k": 3, "copula": True})}

@@ -20,6 +20,7 @@ import statistics
 import time
 
 import torch
+from _device import add_device, checked  # benchmarks/ is on sys.path
 
 from ibkit.data import Dataset, Split, all_bit_patterns, generated_12bit_labels
 from ibkit.engine import TrainConfig, Trainer
@@ -27,8 +28,6 @@ from ibkit.estimators import BinningEstimator, KDEEstimator
 from ibkit.models import MLP
 from ibkit.plane import InformationPlane, record_activations
 from ibkit.plane.estimation import layer_points
-
-from _device import add_device, checked  # noqa: E402  (benchmarks/ is on sys.path)
 
 LAYERS = ["act1", "act2", "act3", "act4", "act5", "output"]
 

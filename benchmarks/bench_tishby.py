@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _device import add_device, checked  # noqa: E402  (benchmarks/ is on sys.path)
+from _device import add_device, checked  # benchmarks/ is on sys.path
 
 FLOOR = r"""
 import sys, torch

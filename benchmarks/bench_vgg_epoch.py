@@ -12,13 +12,12 @@ import argparse
 import time
 
 import torch
+from _device import add_device, checked, sync  # benchmarks/ is on sys.path
 
 from ibkit.compress import VIBNetObjective, add_gates
 from ibkit.experiments import resolve_config
 from ibkit.experiments.families.compression import VGG_GATES, VGG_POINTS
 from ibkit.models import vgg16_cifar
-
-from _device import add_device, checked, sync  # noqa: E402  (benchmarks/ is on sys.path)
 
 TRAIN_IMAGES = 45_000
 

@@ -21,13 +21,12 @@ import time
 
 import torch
 import torch.nn.functional as F
+from _device import add_device, checked, sync  # benchmarks/ is on sys.path
 
 from ibkit.data import Dataset, Split
 from ibkit.engine import TrainConfig, Trainer
 from ibkit.models import DeterministicClassifier, VIBClassifier
 from ibkit.objectives import VIBObjective
-
-from _device import add_device, checked, sync  # noqa: E402  (benchmarks/ is on sys.path)
 
 SHAPES = [(784, 1024), (1024, 1024), (1024, 512), (256, 10)]
 

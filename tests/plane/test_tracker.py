@@ -17,12 +17,12 @@ from ibkit.data.synthetic import all_bit_patterns
 from ibkit.engine import Callback, TrainConfig, Trainer
 from ibkit.estimators import BinningEstimator, KDEEstimator, KSGEstimator, MixedKNNEstimator
 from ibkit.models import MLP
-from ibkit.plane import executors
 from ibkit.plane import (
     InformationPlane,
     capture,
     default_layers,
     epoch_schedule,
+    executors,
     plane_from_checkpoints,
     read_points,
     record_activations,

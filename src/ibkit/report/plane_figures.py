@@ -25,9 +25,10 @@ def _error_bars(ax: Axes, points: Sequence[PlanePoint]) -> None:
         attr = "I_XT_stderr_bits" if axis == "x" else "I_TY_stderr_bits"
         with_err = [p for p in points if getattr(p, attr) is not None]
         if with_err:
-            err = {f"{axis}err": [1.96 * getattr(p, attr) for p in with_err]}
+            err = [1.96 * getattr(p, attr) for p in with_err]
             ax.errorbar([p.I_XT_bits for p in with_err], [p.I_TY_bits for p in with_err],
-                        fmt="none", ecolor="0.5", lw=0.6, zorder=1, **err)
+                        xerr=err if axis == "x" else None, yerr=err if axis == "y" else None,
+                        fmt="none", ecolor="0.5", lw=0.6, zorder=1)
 
 
 def plot_plane(points: Sequence[PlanePoint], estimator: str, ax: Axes | None = None,

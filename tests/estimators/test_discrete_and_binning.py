@@ -187,6 +187,9 @@ def test_binning_stderr_is_the_binomial_delta_method_for_two_symbols():
     assert BinningEstimator(stderr=False).estimate(a.astype(float), a).stderr_bits is None
     # independent symbols of equal frequencies: every r_ab = 0, so the standard error is 0
     assert plugin_mi_stderr_bits(np.tile([0, 1], 50), np.repeat([0, 1], 50)) == 0.0
+    # fewer than two samples carry no spread: 0, not a division by zero
+    assert plugin_mi_stderr_bits(np.array([3]), np.array([1])) == 0.0
+    assert plugin_mi_stderr_bits(np.array([], dtype=int), np.array([], dtype=int)) == 0.0
 
 
 def test_binning_95_percent_interval_covers_a_known_discrete_mi_at_least_90_percent():

@@ -166,3 +166,19 @@ def test_run_directories_are_named_from_the_project_root_or_the_documents_folder
 
     assert default_root(tmp_path / "docs" / "results.md") == tmp_path.resolve()
     assert default_root(tmp_path / "notes" / "results.md") == (tmp_path / "notes").resolve()
+
+
+def test_a_document_outside_the_results_tree_names_runs_with_dotdot_and_checks(results: Path,
+                                                                              tmp_path: Path):
+    doc = tmp_path / "elsewhere" / "results.md"  # default root: its own folder, not above results
+    doc.parent.mkdir()
+    write_results(doc, results / "results")
+    text = doc.read_text()
+    runs = [line for line in text.splitlines() if line.startswith("Runs: ")]
+    assert runs and all("`../" in line for line in runs)
+    first = runs[0][len("Runs: "):].rstrip(".").split(", ")[0].strip("`")
+    assert (doc.parent / first / "summary.json").is_file()
+    check_results(doc, results / "results")  # the '..' names resolve: no error
+    cli = CliRunner().invoke(main, ["reproduce", "--tables-only", "--out",
+                                    str(results / "results"), "--doc", str(doc)])
+    assert cli.exit_code == 0, cli.output

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 import statistics
 from collections.abc import Sequence
@@ -146,6 +147,15 @@ def _row(metric: str, values: list[float], expectation: dict | None) -> str:
             f"{per_seed} | {on_mean} | {meeting} of {len(values)} |")
 
 
+def _named_from(path: Path, root: Path) -> str:
+    """``path`` as the tables name it: relative to ``root`` (with ``..`` where it lies
+    outside), in forward slashes; absolute where no relative path exists (another drive)."""
+    try:
+        return Path(os.path.relpath(Path(path).resolve(), Path(root).resolve())).as_posix()
+    except ValueError:
+        return Path(path).resolve().as_posix()
+
+
 def preset_section(result: PresetResult, root: Path) -> str:
     """One preset's generated table: each expected result and the validation and test
     errors, as mean, standard deviation and per-seed values, with the code, date, machine and
@@ -161,7 +171,7 @@ def preset_section(result: PresetResult, root: Path) -> str:
              "",
              f"Code: {'; '.join(codes)}. Machine: {', '.join(hosts)}. Finished: "
              f"{', '.join(dates)}. Command: `{command}`.",
-             "Runs: " + ", ".join(f"`{p.relative_to(root).as_posix()}`" for p, _ in result.runs)
+             "Runs: " + ", ".join(f"`{_named_from(p, root)}`" for p, _ in result.runs)
              + ".", "",
              "| metric | expected | source | mean | std | per seed | on the mean | seeds meeting |",
              "|---|---|---|---|---|---|---|---|"]
@@ -199,7 +209,7 @@ def results_markdown(out_dir: str | Path, root: str | Path | None = None,
     tables = dict(kept or {})
     tables.update({r.preset: preset_section(r, base) for r in results})
     body = "\n\n".join(tables[name] for name in sorted(tables))
-    return (f"{BEGIN}\n\n## Reproduced presets (generated {stamp} from `{out.relative_to(base)}`)"
+    return (f"{BEGIN}\n\n## Reproduced presets (generated {stamp} from `{_named_from(out, base)}`)"
             "\n\nMean and sample standard deviation over seeds; 'on the mean' is the expected "
             "result checked on the mean, 'seeds meeting' counts the seeds that meet it alone.\n\n"
             f"{body}\n\n{END}")

@@ -179,3 +179,87 @@ def test_copula_messages_edges_and_defaults_exactly():
         GaussianCopulaEstimator(bootstrap=1.5).estimate(x5, y5)
     same = rng.standard_normal((50, 1))  # y = x: the joint covariance is singular, MI infinite
     assert GaussianCopulaEstimator(bootstrap=0).estimate(same, same).value_bits == math.inf
+
+
+def _bootstrapped(x: np.ndarray, y: np.ndarray, n_boot: int, seed: int, bias: bool):
+    """The copula's value, bootstrap draws and standard error, by the documented recipe."""
+    from ibkit.estimators.copula import scores_mi_nats
+    from ibkit.estimators.scores import normal_scores
+
+    z, n = normal_scores(np.concatenate([x, y], 1)), len(x)
+    rng = np.random.default_rng(seed)
+    draws = [scores_mi_nats(z[rng.integers(0, n, n)], x.shape[1], bias) / LN2
+             for _ in range(n_boot)]
+    return scores_mi_nats(z, x.shape[1], bias) / LN2, float(np.std(draws, ddof=1))
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_copula_value_stderr_and_interval_follow_the_recipe_exactly(bias):
+    task = correlated_gaussian(300, 2, 1, mi_bits=0.5, random_state=3)
+    e = GaussianCopulaEstimator(bootstrap=7, bias_correct=bias, random_state=11).estimate(
+        task.x, task.y)
+    value, stderr = _bootstrapped(task.x, task.y, 7, 11, bias)
+    assert e.value_bits == value and e.stderr_bits == stderr
+    assert e.value_bits == copula_mi_nats(task.x, task.y, bias_correct=bias) / LN2
+    assert e.details == {"bias_correct": bias, "bootstrap": 7,
+                         "ci95_bits": (value - 1.96 * stderr, value + 1.96 * stderr)}
+    other = GaussianCopulaEstimator(bootstrap=7, bias_correct=bias, random_state=12)
+    assert other.estimate(task.x, task.y).stderr_bits != stderr  # the seed is used
+    plain = GaussianCopulaEstimator(bootstrap=0, bias_correct=bias).estimate(task.x, task.y)
+    assert plain.stderr_bits is None and plain.details == {"bias_correct": bias}
+
+
+def test_copula_mi_nats_corrects_the_bias_by_default():
+    from ibkit.estimators.copula import scores_mi_nats
+
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((40, 3)), rng.standard_normal((40, 3))
+    assert copula_mi_nats(x, y) == copula_mi_nats(x, y, bias_correct=True)
+    assert copula_mi_nats(x, y) < copula_mi_nats(x, y, bias_correct=False)
+    z = np.c_[x, y]
+    assert scores_mi_nats(z, 3) == scores_mi_nats(z, 3, True) < scores_mi_nats(z, 3, False)
+
+
+def test_auto_passes_its_settings_to_both_parts_and_keeps_its_defaults():
+    assert AutoEstimator().get_params() == {"k": 3, "bootstrap": 100, "random_state": 0}
+    copula, ksg = AutoEstimator(k=5, bootstrap=9, random_state=7)._parts()
+    assert copula.get_params() == {"bootstrap": 9, "bias_correct": True, "random_state": 7}
+    assert ksg.k == 5 and ksg.random_state == 7
+    task = correlated_gaussian(400, 8, 8, mi_bits=1.0, random_state=0)  # the copula wins
+    auto = AutoEstimator(bootstrap=6, random_state=7).estimate(task.x, task.y)
+    own = GaussianCopulaEstimator(bootstrap=6, random_state=7).estimate(task.x, task.y)
+    assert auto.details["chosen"] == "copula"
+    assert auto.stderr_bits == own.stderr_bits and auto.details["ci95_bits"] == \
+        own.details["ci95_bits"]
+    assert auto.method == "auto" and auto.kind == "estimate"
+
+
+class _Fixed(GaussianCopulaEstimator):
+    """A part that returns a set value (and an interval only when told)."""
+
+    def __init__(self, method: str, value: float, stderr: float | None) -> None:
+        super().__init__(bootstrap=0)
+        self.method_name, self.value, self.err = method, value, stderr
+
+    def _estimate(self, x, y):
+        from ibkit.estimators.base import Estimate
+
+        details = {} if self.err is None else {"ci95_bits": (self.value - 1, self.value + 1)}
+        return Estimate(self.value, "estimate", self.method_name, self.err, details)
+
+
+@pytest.mark.parametrize(("a", "b", "chosen"), [(1.0, 1.0, "copula"), (2.0, 1.0, "copula"),
+                                                 (1.0, 2.0, "ksg")])
+def test_auto_chooses_the_larger_the_copula_on_a_tie_and_its_interval_only_then(a, b, chosen,
+                                                                                monkeypatch):
+    parts = (_Fixed("copula", a, 0.25), _Fixed("ksg", b, None))
+    monkeypatch.setattr(AutoEstimator, "_parts", lambda self: parts)
+    x = np.random.default_rng(0).standard_normal((20, 1))
+    e = AutoEstimator().estimate(x, x)
+    expected = {"copula_bits": a, "ksg_bits": b, "chosen": chosen}
+    if chosen == "copula":
+        expected["ci95_bits"] = (a - 1, a + 1)
+    assert e.details == expected and e.value_bits == max(a, b)
+    assert e.stderr_bits == (0.25 if chosen == "copula" else None) and e.method == "auto"
+    parts = (_Fixed("copula", 3.0, None), _Fixed("ksg", 1.0, None))  # no interval to pass on
+    assert "ci95_bits" not in AutoEstimator().estimate(x, x).details

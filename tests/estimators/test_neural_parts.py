@@ -1,0 +1,29 @@
+"""The neural estimators' parts exactly: the separable critic's scale and default width, and
+SMILE's default clip (mutants of neural.py)."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from ibkit.estimators.neural import SeparableCritic, bound_nats
+
+
+def test_the_separable_critic_scales_by_one_over_root_embed_and_embeds_32_by_default():
+    torch.manual_seed(0)
+    critic = SeparableCritic(3, 2, hidden=8, embed=16)
+    x, y = torch.randn(5, 3), torch.randn(5, 2)
+    expected = critic.g(x) @ critic.h(y).T / 4.0
+    assert torch.allclose(critic(x, y), expected, atol=1e-6)
+    assert critic.scale == 0.25
+    assert SeparableCritic(3, 2, hidden=8).g[-1].out_features == 32
+
+
+def test_smile_clips_the_off_diagonal_scores_at_5_by_default():
+    scores = torch.tensor([[1.0, 5.5, -7.0], [6.0, 2.0, 0.5], [-5.5, 4.0, 0.0]])
+    off = torch.tensor([5.0, -5.0, 5.0, 0.5, -5.0, 4.0])  # the off-diagonal, clipped to [-5, 5]
+    expected = 1.0 - (torch.logsumexp(off, 0) - math.log(6))
+    assert torch.allclose(bound_nats(scores, "smile"), expected)
+    assert torch.equal(bound_nats(scores, "smile"), bound_nats(scores, "smile", tau=5.0))
+    assert not torch.equal(bound_nats(scores, "smile"), bound_nats(scores, "smile", tau=6.0))

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import math
 
+import pytest
 import torch
 
-from ibkit.estimators.neural import SeparableCritic, bound_nats
+from ibkit.estimators.neural import ConcatCritic, SeparableCritic, bound_nats
 
 
 def test_the_separable_critic_scales_by_one_over_root_embed_and_embeds_32_by_default():
@@ -27,3 +28,16 @@ def test_smile_clips_the_off_diagonal_scores_at_5_by_default():
     assert torch.allclose(bound_nats(scores, "smile"), expected)
     assert torch.equal(bound_nats(scores, "smile"), bound_nats(scores, "smile", tau=5.0))
     assert not torch.equal(bound_nats(scores, "smile"), bound_nats(scores, "smile", tau=6.0))
+
+
+def test_the_concat_critic_scores_x_i_against_y_j_from_one_output_unit():
+    torch.manual_seed(0)
+    critic = ConcatCritic(3, 2, hidden=8)
+    x, y = torch.randn(4, 3), torch.randn(4, 2)
+    with torch.no_grad():
+        scores = critic(x, y)
+        assert scores.shape == (4, 4) and critic.f[-1].out_features == 1
+        for i in range(4):
+            for j in range(4):
+                one = float(critic.f(torch.cat([x[i], y[j]])))
+                assert float(scores[i, j]) == pytest.approx(one, abs=1e-6)

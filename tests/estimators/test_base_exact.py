@@ -10,8 +10,8 @@ import re
 import numpy as np
 import pytest
 import torch
+from tests.conftest import raises_exactly
 
-from ibkit._errors import ConfigError
 from ibkit.estimators.base import (
     Estimate,
     LayerInformation,
@@ -21,10 +21,6 @@ from ibkit.estimators.base import (
     check_y,
     is_integer_labels,
 )
-
-
-def _raises(message: str):
-    return pytest.raises(ConfigError, match="^" + re.escape(message) + "$")
 
 
 class _Echo(MIEstimator):
@@ -76,7 +72,7 @@ def test_the_default_plane_uses_input_ids_then_labels():
 
 
 def test_too_few_samples_are_named_with_the_minimum():
-    with _raises("The 'x' parameter of _Echo must be an array with at least 3 samples. "
+    with raises_exactly("The 'x' parameter of _Echo must be an array with at least 3 samples. "
                  "Got '2 samples' instead."):
         _Echo().estimate(np.zeros((2, 1)), np.arange(2))
     assert _Echo().estimate(np.zeros((3, 1)), np.arange(3)).value_bits == 3.0
@@ -94,16 +90,16 @@ def test_as_2d_shapes_types_and_dtypes():
     assert not as_2d(x, "x", "E").requires_grad
     fortran = np.asfortranarray(np.arange(6.0).reshape(3, 2))
     assert torch.equal(as_2d(fortran, "x", "E"), torch.arange(6.0, dtype=torch.float64).reshape(3, 2))
-    with _raises("The 'x' parameter of E must be a numpy array or torch tensor. "
+    with raises_exactly("The 'x' parameter of E must be a numpy array or torch tensor. "
                  "Got 'list' instead."):
         as_2d([1.0, 2.0], "x", "E")
-    with _raises("The 'x' parameter of E must be an array of shape (n_samples, dim). "
+    with raises_exactly("The 'x' parameter of E must be an array of shape (n_samples, dim). "
                  "Got 'shape (2, 2, 2)' instead."):
         as_2d(np.zeros((2, 2, 2)), "x", "E")
-    with _raises("The 'x' parameter of E must be an array of shape (n_samples, dim). "
+    with raises_exactly("The 'x' parameter of E must be an array of shape (n_samples, dim). "
                  "Got 'shape (0, 3)' instead."):
         as_2d(np.zeros((0, 3)), "x", "E")
-    with _raises("The 'x' parameter of E must be finite (no NaN or infinity). "
+    with raises_exactly("The 'x' parameter of E must be finite (no NaN or infinity). "
                  "Got '2 non-finite values' instead."):
         as_2d(np.array([1.0, np.nan, np.inf]), "x", "E")
 
@@ -135,12 +131,12 @@ def test_check_y_by_kind():
                     ("any", np.array([0.5, 1.0, 1.0])), ("any", np.zeros((3, 2), dtype=int))]:
         got = check_y(y, 3, kind, "E")
         assert got.dtype == torch.float64 and got.dim() == 2, (kind, y)
-    with _raises("The 'y' parameter of E must be an array with as many samples as x (4). "
+    with raises_exactly("The 'y' parameter of E must be an array with as many samples as x (4). "
                  "Got '3 samples' instead."):
         check_y(labels, 4, "any", "E")
-    with _raises("The 'y' parameter of E must be integer class labels of shape (n_samples,). "
+    with raises_exactly("The 'y' parameter of E must be integer class labels of shape (n_samples,). "
                  "Got 'dtype torch.float64, shape (3,)' instead."):
         check_y(np.array([0.5, 1.0, 1.0]), 3, "discrete", "E")
-    with _raises("The 'y' parameter of E must be a numpy array or torch tensor. "
+    with raises_exactly("The 'y' parameter of E must be a numpy array or torch tensor. "
                  "Got 'tuple' instead."):
         check_y((0, 1, 1), 3, "any", "E")

@@ -4,13 +4,12 @@ the messages and the transforms' values (mutants of estimators/tasks.py)."""
 from __future__ import annotations
 
 import math
-import re
 
 import numpy as np
 import pytest
 from scipy.stats import norm, ortho_group
+from tests.conftest import raises_exactly
 
-from ibkit._errors import ConfigError
 from ibkit.estimators.exact import discrete_mi_bits
 from ibkit.estimators.tasks import (
     TRANSFORMS,
@@ -19,10 +18,6 @@ from ibkit.estimators.tasks import (
     rho_for_bits,
     sample_discrete,
 )
-
-
-def _raises(message: str):
-    return pytest.raises(ConfigError, match="^" + re.escape(message) + "$")
 
 
 def test_each_transform_has_its_stated_values_and_is_strictly_increasing():
@@ -94,23 +89,23 @@ def test_the_transform_is_applied_to_both_sides_and_named():
 
 
 def test_the_gaussian_tasks_messages():
-    with _raises("The 'dim_x/dim_y' parameter of correlated_gaussian must be >= 1. "
+    with raises_exactly("The 'dim_x/dim_y' parameter of correlated_gaussian must be >= 1. "
                  "Got (0, 2) instead."):
         correlated_gaussian(5, 0, 2, 1.0)
-    with _raises("The 'dim_x/dim_y' parameter of correlated_gaussian must be >= 1. "
+    with raises_exactly("The 'dim_x/dim_y' parameter of correlated_gaussian must be >= 1. "
                  "Got (2, 0) instead."):
         correlated_gaussian(5, 2, 0, 1.0)
-    with _raises("The 'mi_bits' parameter of correlated_gaussian must be a float >= 0. "
+    with raises_exactly("The 'mi_bits' parameter of correlated_gaussian must be a float >= 0. "
                  "Got -0.1 instead."):
         correlated_gaussian(5, 1, 1, -0.1)
-    with _raises("The 'mi_bits' parameter of correlated_gaussian must be a float >= 0. "
+    with raises_exactly("The 'mi_bits' parameter of correlated_gaussian must be a float >= 0. "
                  "Got nan instead."):
         correlated_gaussian(5, 1, 1, math.nan)
-    with _raises(f"The 'transform' parameter of correlated_gaussian must be one of "
+    with raises_exactly(f"The 'transform' parameter of correlated_gaussian must be one of "
                  f"{tuple(TRANSFORMS)}. Got 'square' instead."):
         correlated_gaussian(5, 1, 1, 1.0, transform="square")
     for k in (0, 3):
-        with _raises(f"The 'n_pairs' parameter of correlated_gaussian must be 1 to 2. "
+        with raises_exactly(f"The 'n_pairs' parameter of correlated_gaussian must be 1 to 2. "
                      f"Got {k} instead."):
             correlated_gaussian(5, 2, 4, 1.0, n_pairs=k)
     correlated_gaussian(5, 2, 4, 1.0, n_pairs=2)
@@ -147,7 +142,7 @@ def test_the_mixture_task_is_drawn_as_documented():
     np.testing.assert_array_equal(task.y, c)
     assert task.mi_bits == pytest.approx(mi_bits, rel=1e-12)
     assert task.name == "mixture 3 classes d=4"
-    with _raises("The 'dim' parameter of gaussian_mixture_labels must be >= n_classes (3). "
+    with raises_exactly("The 'dim' parameter of gaussian_mixture_labels must be >= n_classes (3). "
                  "Got 2 instead."):
         gaussian_mixture_labels(30, 2, 3, 2.0)
     gaussian_mixture_labels(10, 3, 3, 2.0)

@@ -120,7 +120,8 @@ def _by_hand(x: torch.Tensor, y: torch.Tensor, **params) -> tuple[float, float |
 
 def _pairs(n: int = 160, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     g = torch.Generator().manual_seed(seed)
-    x = torch.randn(n, 2, generator=g, dtype=torch.float64) * 3.0 + 1.0
+    # one column of std 3, one of std 0.4: the standardisation is seen on both sides of 1
+    x = torch.randn(n, 2, generator=g, dtype=torch.float64) * torch.tensor([3.0, 0.4]) + 1.0
     y = x[:, :1] * 0.8 + 0.5 * torch.randn(n, 1, generator=g, dtype=torch.float64)
     return x, y
 
@@ -143,6 +144,14 @@ def test_the_whole_fit_equals_the_reference(params):
     assert (est.details["steps"], est.details["held_out_batches"]) == (steps, batches)
     assert est.kind == "lower_bound" and est.method == f"neural-{settings['bound']}"
     assert {k: est.details[k] for k in settings} == settings
+
+
+def test_a_small_sample_holds_out_two_rows_at_least():
+    x, y = _pairs(20)
+    settings = {"hidden": 6, "batch_size": 8, "max_steps": 12, "eval_every": 4, "holdout": 0.05}
+    est = NeuralEstimator(**settings).estimate(x, y)
+    assert est.value_bits == pytest.approx(_by_hand(x, y, **settings)[0], rel=1e-5, abs=1e-6)
+    assert est.details["held_out_batches"] == 1
 
 
 def test_labels_are_one_hot_from_their_smallest_value():

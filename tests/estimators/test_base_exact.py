@@ -76,6 +76,9 @@ def test_too_few_samples_are_named_with_the_minimum():
                  "Got '2 samples' instead."):
         _Echo().estimate(np.zeros((2, 1)), np.arange(2))
     assert _Echo().estimate(np.zeros((3, 1)), np.arange(3)).value_bits == 3.0
+    with raises_exactly("The 'x' parameter of _Echo must be an array of shape (n_samples, dim). "
+                        "Got 'shape (3, 1, 1)' instead."):
+        _Echo().estimate(np.zeros((3, 1, 1)), np.arange(3))
 
 
 def test_as_2d_shapes_types_and_dtypes():
@@ -137,6 +140,9 @@ def test_check_y_by_kind():
     with raises_exactly("The 'y' parameter of E must be integer class labels of shape (n_samples,). "
                  "Got 'dtype torch.float64, shape (3,)' instead."):
         check_y(np.array([0.5, 1.0, 1.0]), 3, "discrete", "E")
+    with raises_exactly("The 'y' parameter of E must be finite (no NaN or infinity). "
+                        "Got '1 non-finite values' instead."):
+        check_y(np.array([0.5, np.nan, 1.0]), 3, "continuous", "E")
     with raises_exactly("The 'y' parameter of E must be a numpy array or torch tensor. "
                  "Got 'tuple' instead."):
         check_y((0, 1, 1), 3, "any", "E")

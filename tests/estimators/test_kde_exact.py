@@ -79,6 +79,8 @@ def test_the_estimator_gives_bits_of_the_chosen_bound_in_float32():
         assert est.value_bits == pytest.approx(want[f"I_TY_{b}"] / LN2, rel=1e-5)
         assert est.kind == "estimate" and est.method == f"kde-{b}" and est.stderr_bits is None
         assert est.details == {"noise_var": 0.3, "bound": b, "y_all_distinct": False}
+        t32 = torch.from_numpy(t).float()  # computed in float32, as documented
+        assert est.value_bits == kde_mi_nats(t32, torch.from_numpy(labels), 0.3, b) / LN2
         ids = KDEEstimator(0.3, b).estimate(t, np.arange(300))
         assert ids.kind == f"{b}_bound" and ids.details["y_all_distinct"] is True
         assert ids.value_bits == pytest.approx(want[f"I_XT_{b}"] / LN2, rel=1e-5)
@@ -88,6 +90,8 @@ def test_the_plane_rows_carry_both_bounds_in_bits():
     t, labels = _case(200, 2, 3, seed=7)
     want = _reference(t, labels, 0.1)
     rows = KDEEstimator(0.1).plane_information(t, labels)
+    nats32 = kde_bounds_nats(torch.from_numpy(t).float(), torch.from_numpy(labels), 0.1)
+    assert [r.I_XT_bits for r in rows] == [nats32['I_XT_upper'] / LN2, nats32['I_XT_lower'] / LN2]
     assert [r.estimator for r in rows] == ["kde-upper", "kde-lower"]
     for row, b in zip(rows, ("upper", "lower"), strict=True):
         assert row.I_XT_bits == pytest.approx(want[f"I_XT_{b}"] / LN2, rel=1e-5)

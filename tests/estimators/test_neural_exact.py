@@ -144,6 +144,9 @@ def test_the_whole_fit_equals_the_reference(params):
     assert (est.details["steps"], est.details["held_out_batches"]) == (steps, batches)
     assert est.kind == "lower_bound" and est.method == f"neural-{settings['bound']}"
     assert {k: est.details[k] for k in settings} == settings
+    assert est.details["caveat"] == (
+        "a lower bound in expectation only: the best of several held-out evaluations, it can "
+        "exceed the true MI by a few standard errors (selection and sampling error)")
 
 
 def test_a_small_sample_holds_out_two_rows_at_least():
@@ -226,8 +229,9 @@ def test_infonce_is_at_its_ceiling_from_nine_tenths_of_ln_k(monkeypatch):
     ceiling = math.log(20)
     _with_held_out(monkeypatch, [[0.9 * ceiling]])
     with pytest.warns(RuntimeWarning, match=re.escape(
-            f"InfoNCE reads {0.9 * ceiling:.3f} nats, at its ceiling ln K = {ceiling:.3f} "
-            "(K = 20 pairs per batch)")):
+            f"NeuralEstimator: InfoNCE reads {0.9 * ceiling:.3f} nats, at its ceiling ln K = "
+            f"{ceiling:.3f} (K = 20 pairs per batch): the true MI may be much larger. Use a "
+            "larger batch_size or bound='smile'.")):
         est = NeuralEstimator(**settings).estimate(x, y)
     assert est.details["at_ceiling"] is True
     _with_held_out(monkeypatch, [[0.9 * ceiling - 1e-9]])

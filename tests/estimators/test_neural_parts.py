@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from ibkit.estimators.neural import ConcatCritic, SeparableCritic, bound_nats
+from ibkit.estimators.neural import ConcatCritic, SeparableCritic, _mlp, bound_nats
 
 
 def test_the_separable_critic_scales_by_one_over_root_embed_and_embeds_32_by_default():
@@ -41,3 +41,16 @@ def test_the_concat_critic_scores_x_i_against_y_j_from_one_output_unit():
             for j in range(4):
                 one = float(critic.f(torch.cat([x[i], y[j]])))
                 assert float(scores[i, j]) == pytest.approx(one, abs=1e-6)
+
+
+def test_the_critics_mlp_has_two_hidden_relu_layers():
+    layers = list(_mlp(3, 8, 2))
+    assert [type(m).__name__ for m in layers] == ["Linear", "ReLU", "Linear", "ReLU", "Linear"]
+    assert [(m.in_features, m.out_features) for m in layers if hasattr(m, "in_features")] == [
+        (3, 8), (8, 8), (8, 2)]
+
+
+def test_smile_clips_from_below_too():
+    scores = torch.full((3, 3), -10.0).fill_diagonal_(1.0)
+    assert float(bound_nats(scores, "smile")) == pytest.approx(1.0 + 5.0, abs=1e-6)
+    assert float(bound_nats(scores, "mine")) == pytest.approx(1.0 + 10.0, abs=1e-6)

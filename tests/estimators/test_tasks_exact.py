@@ -66,6 +66,7 @@ def _gaussian_by_hand(n, dx, dy, bits, rotate, seed, k):
 
 @pytest.mark.parametrize(("dx", "dy", "rotate", "k"), [
     (1, 1, True, None), (3, 2, True, None), (2, 4, False, None), (4, 3, True, 1), (1, 3, True, None),
+    (2, 3, True, None),
 ])
 def test_the_gaussian_task_is_drawn_as_documented(dx, dy, rotate, k):
     task = correlated_gaussian(50, dx, dy, 1.5, rotate=rotate, random_state=7, n_pairs=k)
@@ -84,6 +85,8 @@ def test_the_transform_is_applied_to_both_sides_and_named():
     np.testing.assert_array_equal(task.y, plain.y**3)
     assert task.name == "gaussian dx=2 dy=2 I=1 bits cube"
     assert correlated_gaussian(5, 1, 1, 0).mi_bits == 0.0  # the default seed is 0
+    np.testing.assert_array_equal(correlated_gaussian(6, 2, 2, 1).y,  # rotated by default
+                                  correlated_gaussian(6, 2, 2, 1, rotate=True).y)
     np.testing.assert_array_equal(correlated_gaussian(5, 2, 2, 1).x,
                                   correlated_gaussian(5, 2, 2, 1, random_state=0).x)
 

@@ -80,7 +80,7 @@ def test_layer_points_carry_the_estimators_rows_and_share_the_time():
     seconds = {p.seconds for ps in batch for p in ps}
     assert len(seconds) == 1 and 0.08 / 4 <= seconds.pop() < 0.08 / 2
     single = layer_points(_Stub(), 7, "fc", ts[0], torch.arange(5))
-    assert [(p.epoch, p.I_XT_bits) for p in single] == [(7, 10.0), (7, -10.0)]
+    assert [(p.epoch, p.layer, p.I_XT_bits) for p in single] == [(7, 'fc', 10.0), (7, 'fc', -10.0)]
 
 
 def test_an_estimator_with_no_rows_costs_no_division_by_zero():

@@ -3,6 +3,8 @@ posterior, each against an independent computation (mutants of estimators/linear
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 from tests.conftest import raises_exactly
@@ -99,3 +101,36 @@ def test_the_posterior_is_gaussian_conditioning_of_the_joint():
     assert torch.allclose(post.covariance_matrix[3], torch.eye(2, dtype=F64) - gain @ bmat,
                           atol=1e-12)
     assert post.batch_shape == (5,) and post.event_shape == (2,)
+
+
+def test_the_draws_are_the_documented_ones_from_their_own_generators():
+    g = torch.Generator().manual_seed(0)
+    sigma = 0.3 + 0.5 * torch.rand(3, generator=g, dtype=F64)
+    a, w, b = (torch.randn(*s, generator=g, dtype=F64) for s in ((4, 2), (3, 4), (3,)))
+    torch.manual_seed(123)  # the global generator plays no part
+    case = LinearGaussianTeacherStudent.random()  # seed 0 by default
+    assert torch.equal(case.sigma, sigma) and torch.equal(case.a, a / 2**0.5)
+    assert torch.equal(case.w, w / 2.0) and torch.equal(case.b, 0.5 * b)
+    g = torch.Generator().manual_seed(0)
+    z_v = torch.randn(6, 2, generator=g, dtype=F64)
+    x = z_v @ case.a.T + 0.5 * torch.randn(6, 4, generator=g, dtype=F64)
+    assert torch.equal(case.sample_x(6), x)  # seed 0 by default
+    # the standard-marginal student: the base case of the same seed, Q from seed + 1
+    torch.manual_seed(7)
+    std = LinearGaussianTeacherStudent.with_standard_marginal(seed=3)
+    assert torch.equal(std.a, LinearGaussianTeacherStudent.random(2, 4, 2, 0.5, seed=3).a)
+    q = torch.linalg.qr(torch.randn(4, 2, generator=torch.Generator().manual_seed(4),
+                                    dtype=F64))[0].T
+    evals, evecs = torch.linalg.eigh(std.covariance_x())
+    assert torch.allclose(std.w @ evecs @ torch.diag(evals.sqrt()) @ evecs.T / 0.8, q,
+                          atol=1e-12)
+    assert std.b.dtype == F64
+
+
+def test_the_direct_bound_counts_the_students_offset():
+    case = LinearGaussianTeacherStudent.random(k=2, d=3, m=2, noise_std=0.4, seed=2)
+    mean_z = case.w @ case.covariance_x() @ case.w.T
+    expected = 0.5 * (float((case.sigma**2).sum()) + float(torch.trace(mean_z))
+                      + float(case.b @ case.b) - 2 - float(torch.log(case.sigma**2).sum()))
+    assert float(case.b @ case.b) > 0.05
+    assert case.direct_bound_bits() == pytest.approx(expected / math.log(2), rel=1e-12)

@@ -88,3 +88,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             durations = json.loads(stats.read_text()).get("duration_by_test", {})
             items.sort(key=lambda item: durations.get(item.nodeid, 0.0))
             return
+
+
+def load_script(name: str):
+    """The module ``scripts/<name>.py`` of the repository, imported from its file."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -2,17 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "mutmut_log.py"
-
-
-def _script():
-    spec = importlib.util.spec_from_file_location("mutmut_log", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.conftest import load_script
 
 
 def test_scores_per_module_and_the_last_log_wins(tmp_path, capsys):
@@ -22,7 +12,7 @@ def test_scores_per_module_and_the_last_log_wins(tmp_path, capsys):
                      "🫥 ibkit.objectives.x_g__mutmut_2\n", encoding="utf-8")
     second = tmp_path / "b.log"
     second.write_text("🎉 ibkit.estimators.kde.x_f__mutmut_2\n", encoding="utf-8")
-    script = _script()
+    script = load_script("mutmut_log")
     assert script.module_of("ibkit.plane.estimation.x_h__mutmut_4") == "plane/estimation.py"
     script.main([str(first), str(second)])
     out = capsys.readouterr().out

@@ -2,6 +2,9 @@
 tests that guard it and restore the file; print CAUGHT or SURVIVED per bug.
 
 Run from the repository root: ``python scripts/planted_bugs.py [NUMBER ...]``.
+It edits ``src/`` for the length of each test run: while other jobs import ibkit from this
+tree, run it in an exported copy instead (``git archive HEAD | tar -x -C COPY``, then
+``cd COPY && PYTHONPATH=COPY/src python scripts/planted_bugs.py``).
 """
 
 from __future__ import annotations
@@ -19,9 +22,9 @@ BUGS = [
      "kl_bits, ce_bits = torch.cat(kl) / LN2, torch.cat(ce) / LN2",
      "kl_bits, ce_bits = torch.cat(kl) / LN2, torch.cat(ce)",
      "tests/estimators/test_variational_bounds.py"),
-    ("2 KDE plane I(T;Y) in nats", "src/ibkit/plane/estimation.py",
+    ("2 KDE plane I(T;Y) in nats", "src/ibkit/estimators/kde.py",
      'nats[f"I_TY_{b}"] / LN2', 'nats[f"I_TY_{b}"]', "tests/plane/test_tracker.py"),
-    ("3 metrics with raw weights", "src/ibkit/engine.py",
+    ("3 metrics with raw weights", "src/ibkit/engine/trainer.py",
      "        model = self.eval_model\n        for name in",
      "        model = self.model\n        for name in", "tests/test_engine.py"),
     ("4 hooks kept on normal exit", "src/ibkit/plane/hooks.py",
@@ -39,7 +42,7 @@ BUGS = [
      "w0, w1 = count_weights(original), count_weights(exported)",
      f"w0, w1 = count_weights(original) + {BIAS_SUM}, count_weights(exported)",
      "tests/compress/test_gates_and_export.py"),
-    ("8 resume without RNG", "src/ibkit/engine.py",
+    ("8 resume without RNG", "src/ibkit/engine/trainer.py",
      '        torch.set_rng_state(s["rng"]["torch"])\n', "", "tests/test_engine.py"),
 ]
 

@@ -134,3 +134,13 @@ def test_the_direct_bound_counts_the_students_offset():
                       + float(case.b @ case.b) - 2 - float(torch.log(case.sigma**2).sum()))
     assert float(case.b @ case.b) > 0.05
     assert case.direct_bound_bits() == pytest.approx(expected / math.log(2), rel=1e-12)
+
+
+def test_the_teacher_decodes_each_row_as_one_independent_normal():
+    case = LinearGaussianTeacherStudent.random(k=2, d=3, m=2, noise_std=0.4, seed=1)
+    z_v = torch.randn(5, 2, dtype=F64, generator=torch.Generator().manual_seed(0))
+    x = case.sample_x(5)
+    dist = case.teacher().decode(z_v)
+    assert dist.batch_shape == (5,) and dist.event_shape == (3,)
+    expected = torch.distributions.Normal(z_v @ case.a.T, 0.4).log_prob(x).sum(1)
+    assert torch.allclose(dist.log_prob(x), expected, atol=1e-12)

@@ -4,6 +4,7 @@ on both KSG search paths; the constant-x warning in full (mutants of estimators/
 
 from __future__ import annotations
 
+import os
 import re
 import warnings
 
@@ -119,6 +120,7 @@ def test_constant_x_gives_zero_with_the_whole_warning_at_the_callers_line():
         est = MixedKNNEstimator().estimate(np.ones((10, 2)), np.arange(10) % 2)
     (w,) = caught
     assert re.fullmatch(re.escape(message), str(w.message)) and w.category is RuntimeWarning
-    assert w.filename == __file__
+    if "MUTANT_UNDER_TEST" not in os.environ:  # mutmut's trampoline adds a frame
+        assert w.filename == __file__
     assert (est.value_bits, est.stderr_bits, est.method) == (0.0, 0.0, "knn-mixed")
     assert est.details == MixedKNNEstimator().get_params()

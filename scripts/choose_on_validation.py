@@ -1,9 +1,10 @@
 """Choose a VIBNet setting on the validation split by a rule fixed in advance, and print the
 table with the test error of the chosen setting only (issue 24).
 
-    python scripts/choose_on_validation.py NAME=RUN_DIR[,RUN_DIR...] ...
+    python scripts/choose_on_validation.py NAME=RUN_DIR[:RUN_DIR...] ...
 
-Each NAME (a gamma, say) has one or more finished run directories (one per seed). The rule:
+Each NAME (a gamma, say) has one or more finished run directories (one per seed), joined
+by ``:`` (run directories' names may hold commas). The rule:
 among the settings whose mean fine-tuned validation error is within ``--margin`` points (0.2:
 one standard error of a 2 % rate on 5,000 images) of the best mean, take the one with the
 smallest mean r_W. Test errors of the settings not chosen are never printed.
@@ -21,7 +22,10 @@ KEYS = ("finetuned_val_error_pct", "r_W_pct", "r_N_pct", "r_N_positions_pct", "f
 
 
 def _final(run_dir: Path) -> dict:
-    summary = json.loads((run_dir / "summary.json").read_text())
+    path = run_dir / "summary.json"
+    if not path.is_file():
+        raise SystemExit(f"{run_dir}: no summary.json (not a run directory, or not finished)")
+    summary = json.loads(path.read_text())
     if summary.get("status") != "completed":
         raise SystemExit(f"{run_dir}: not finished (status {summary.get('status')!r})")
     return summary["final"] | {"source": summary["code"]["source_sha256"]}
@@ -36,15 +40,15 @@ def _fmt(values: list[float], digits: int) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("settings", nargs="+", help="NAME=RUN_DIR[,RUN_DIR...]")
+    parser.add_argument("settings", nargs="+", help="NAME=RUN_DIR[:RUN_DIR...]")
     parser.add_argument("--margin", type=float, default=0.2, help="points of validation error")
     args = parser.parse_args(argv)
     rows = {}
     for item in args.settings:
         name, _, dirs = item.partition("=")
         if not dirs:
-            parser.error(f"expected NAME=RUN_DIR[,RUN_DIR...], got {item!r}")
-        finals = [_final(Path(d)) for d in dirs.split(",")]
+            parser.error(f"expected NAME=RUN_DIR[:RUN_DIR...], got {item!r}")
+        finals = [_final(Path(d)) for d in dirs.split(":")]
         rows[name] = {k: [f[k] for f in finals if f.get(k) is not None] for k in KEYS}
         rows[name]["sources"] = sorted({f["source"] for f in finals})
     best = min(statistics.fmean(r["finetuned_val_error_pct"]) for r in rows.values())

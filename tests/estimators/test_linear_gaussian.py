@@ -144,3 +144,13 @@ def test_the_teacher_decodes_each_row_as_one_independent_normal():
     assert dist.batch_shape == (5,) and dist.event_shape == (3,)
     expected = torch.distributions.Normal(z_v @ case.a.T, 0.4).log_prob(x).sum(1)
     assert torch.allclose(dist.log_prob(x), expected, atol=1e-12)
+
+
+def test_the_student_encodes_w_x_plus_b_with_its_own_scales():
+    case = LinearGaussianTeacherStudent.random(k=2, d=3, m=2, seed=3)
+    x = case.sample_x(4)
+    dist = case.student()(x)
+    assert float(case.b.abs().min()) > 0.01
+    assert torch.allclose(dist.mean, x @ case.w.T + case.b, atol=1e-12)
+    assert torch.allclose(dist.stddev, case.sigma.expand(4, 2), atol=1e-12)
+    assert dist.batch_shape == (4,) and dist.event_shape == (2,)

@@ -107,7 +107,7 @@ def test_a_constant_column_is_named_on_its_side_of_the_joint():
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(20, 2)), rng.normal(size=(20, 3))
     for side, (xs, ys) in {"x": (np.c_[x[:, :1], np.ones(20)], y),
-                           "y": (x, np.c_[y[:, :2], np.zeros(20)])}.items():
+                           "y": (x, np.c_[np.zeros(20), y[:, :2]])}.items():  # y's column 0
         with raises_exactly(f"The '{side}' parameter of GaussianEstimator must be free of "
                             "constant columns (their variance is 0, the Gaussian MI "
                             "undefined). Got '1 constant column(s) of the joint (x, y)' "

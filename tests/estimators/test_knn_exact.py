@@ -57,6 +57,7 @@ def _data(n=90, dx=2, dy=1, seed=0):
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n, dx)) * np.array([5.0, 0.2, 1.0][:dx] + [1.0] * max(0, dx - 3))
     y = x[:, :dy] * 0.3 + rng.normal(size=(n, dy))
+    x[:, -1] += 40.0  # a column far from 0: the jitter scales with each column's mean |value|
     return x, y
 
 
@@ -124,3 +125,10 @@ def test_constant_x_gives_zero_with_the_whole_warning_at_the_callers_line():
         assert w.filename == __file__
     assert (est.value_bits, est.stderr_bits, est.method) == (0.0, 0.0, "knn-mixed")
     assert est.details == MixedKNNEstimator().get_params()
+
+
+def test_a_constant_column_is_left_as_it_is_by_the_standardisation():
+    x, y = _data(n=60, dx=2, seed=8)
+    with_constant = np.c_[x, np.full(60, 3.0)]
+    a = KSGEstimator(jitter=0.0).estimate(with_constant, y).value_bits
+    assert a == KSGEstimator(jitter=0.0).estimate(x, y).value_bits

@@ -92,7 +92,9 @@ def test_ksg_defaults_and_float32_inputs():
 
 def test_the_mixed_estimator_equals_ross_by_hand_with_small_classes():
     x, _ = _data(n=60, dx=2, seed=5)
-    labels = np.repeat([0, 1, 2, 3, 4], [30, 24, 3, 2, 1])  # k = 2 and k = 1 for the small; one left out
+    # k = 2 and k = 1 for the small classes; the class of one (label 2) is left out, and the
+    # classes after it still count
+    labels = np.repeat([0, 1, 2, 3, 4], [30, 24, 1, 3, 2])
     for k, jitter in [(3, 0.05), (1, 0.0), (4, 1e-10)]:
         value, se = _mixed_by_hand(x, labels, k, jitter, seed=2)
         est = MixedKNNEstimator(k=k, jitter=jitter, random_state=2).estimate(x, labels)

@@ -27,10 +27,16 @@ def fates(paths: list[Path]) -> dict[str, str]:
     return out
 
 
+SRC = Path(__file__).resolve().parents[1] / "src" / "ibkit"
+
+
 def module_of(name: str) -> str:
-    """``ibkit.estimators.kde.x_f__mutmut_3`` -> ``estimators/kde.py``."""
-    parts = name.split(".")
-    return "/".join(parts[1:-1]) + ".py"
+    """``ibkit.estimators.kde.x_f__mutmut_3`` -> ``estimators/kde.py``; a package's own
+    functions (``ibkit.estimators.x_g__mutmut_1``) -> ``estimators/__init__.py``."""
+    parts = name.split(".")[1:-1]
+    if SRC.joinpath(*parts).is_dir():
+        return "/".join([*parts, "__init__.py"])
+    return "/".join(parts) + ".py"
 
 
 def main(argv: list[str]) -> None:

@@ -113,3 +113,11 @@ def test_gaussian_mixture_labels_message_and_default_seed():
     a = gaussian_mixture_labels(50, 3, 3, 2.0)
     assert np.array_equal(a.x, gaussian_mixture_labels(50, 3, 3, 2.0, random_state=0).x)
     assert not np.array_equal(a.x, gaussian_mixture_labels(50, 3, 3, 2.0, random_state=1).x)
+
+
+def test_mutual_information_uses_ksg_by_default():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 1))
+    y = x + rng.normal(size=(200, 1))
+    default = mutual_information(x, y)
+    assert default == KSGEstimator().estimate(x, y) and default.method == "ksg"

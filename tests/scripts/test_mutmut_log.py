@@ -14,6 +14,7 @@ def test_scores_per_module_and_the_last_log_wins(tmp_path, capsys):
     second.write_text("🎉 ibkit.estimators.kde.x_f__mutmut_2\n", encoding="utf-8")
     script = load_script("mutmut_log")
     assert script.module_of("ibkit.plane.estimation.x_h__mutmut_4") == "plane/estimation.py"
+    assert script.module_of("ibkit.estimators.x_g__mutmut_1") == "estimators/__init__.py"
     script.main([str(first), str(second)])
     out = capsys.readouterr().out
     assert "| `estimators/kde.py` | 2 | 0 | 0 | 0 | 100.0 % |" in out

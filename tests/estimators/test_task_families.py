@@ -125,3 +125,17 @@ def test_swiss_roll_follows_its_formula():
     with pytest.raises(ConfigError, match=re.escape(
             "The 'task' parameter of swiss_roll must be x with 1 dimension. Got 2 instead.")):
         swiss_roll(correlated_gaussian(10, 2, 2, 0.5))
+
+
+def test_the_families_default_seed_is_0_and_the_benchmarks_size_5000():
+    np.testing.assert_array_equal(additive_uniform(5, 0.3).y, additive_uniform(5, 0.3, 0).y)
+    np.testing.assert_array_equal(student_t(5, 1, 1, 3.0).x, student_t(5, 1, 1, 3.0,
+                                                                       random_state=0).x)
+    first = benchmark_tasks()[0]
+    assert len(first.x) == 5000
+    np.testing.assert_array_equal(first.x, benchmark_tasks(5000, 0)[0].x)
+
+
+def test_a_spiral_of_two_coordinates_is_allowed():
+    task = spiral(correlated_gaussian(10, 2, 1, 1.0, random_state=1))
+    assert task.x.shape == (10, 2)

@@ -93,3 +93,20 @@ def test_inputs_with_the_same_conditional_are_merged_exactly():
     curve = ib_curve(joint_from_labels(torch.arange(8.0)[:, None], y))
     assert curve.I_XY_bits == pytest.approx(1.0, abs=1e-12)
     np.testing.assert_allclose(curve.I_TY_bits, np.minimum(curve.I_XT_bits, 1.0), atol=1e-9)
+
+
+def test_bad_betas_are_shown_in_the_message():
+    p = np.array([[0.25, 0.25], [0.25, 0.25]])
+    with pytest.raises(ConfigError, match=re.escape(
+            "The 'betas' parameter of ib_curve must be a 1-D ascending array of finite values "
+            ">= 0. Got array([2., 1.]) instead.")):
+        ib_curve(p, betas=np.array([2.0, 1.0]))
+
+
+def test_the_inverse_binary_entropy_is_the_root_below_one_half():
+    from ibkit.plane.optimal import _h, _inverse_h
+
+    for v in (0.0, 0.1, 0.5, 0.9, 0.999):
+        delta = _inverse_h(v)
+        assert 0.0 <= delta <= 0.5 and float(_h(np.array(delta))) == pytest.approx(v, abs=1e-9)
+    assert _inverse_h(1.0) == 0.5 and np.isnan(_inverse_h(float("nan")))

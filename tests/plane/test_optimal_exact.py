@@ -110,3 +110,4 @@ def test_the_inverse_binary_entropy_is_the_root_below_one_half():
         delta = _inverse_h(v)
         assert 0.0 <= delta <= 0.5 and float(_h(np.array(delta))) == pytest.approx(v, abs=1e-9)
     assert _inverse_h(1.0) == 0.5 and np.isnan(_inverse_h(float("nan")))
+    assert float(_h(np.array(0.0))) == pytest.approx(0.0, abs=1e-12)  # 0 log 0 = 0

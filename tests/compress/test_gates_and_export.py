@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 import torch
@@ -280,3 +281,11 @@ def test_layers_that_cannot_be_exported_are_named_exactly(tmp_path) -> None:
     with pytest.raises(ConfigError, match=r"^Unknown layer kind 'NoSuchLayer' in an exported "
                                           r"model's spec\.$"):
         load_exported(tmp_path)
+
+
+def test_the_report_needs_the_gated_model_and_says_so() -> None:
+    plain = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
+    with pytest.raises(ConfigError, match="^" + re.escape(
+            "compression_report needs the gated model (with InformationGate modules) as "
+            "'gated'; this one has none.") + "$"):
+        compression_report(plain, plain, plain, torch.zeros(1, 4))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -85,3 +86,12 @@ def test_bound_is_never_below_the_numerical_mutual_information(name, p):
     assert mi >= -1e-3
     # sampling error of the bound (400k draws) is far below 0.01 bit
     assert bound >= mi - 0.01, (bound, mi)
+
+
+@pytest.mark.parametrize("p", [0.0, 1.0, 1.5, -0.1])
+def test_p_outside_the_open_unit_interval_is_refused_with_its_value(p):
+    with pytest.raises(ValueError, match=re.escape(
+            f"The 'p' parameter of GaussianDropoutBottleneck must be in (0, 1). Got {p!r} "
+            "instead.")):
+        GaussianDropoutBottleneck(p)
+    GaussianDropoutBottleneck(0.999)

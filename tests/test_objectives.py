@@ -114,3 +114,28 @@ def test_beta_and_objective_messages_name_the_owner_and_the_value():
     with pytest.raises(ConfigError, match=r"'objective' parameter of Trainer must be an Objective "
                                           r"or a function \(model, x, y\) -> StepOutput\. Got 3"):
         as_objective(3)
+
+
+def test_ceb_is_class_loss_plus_beta_times_the_backward_kl_in_bits():
+    from ibkit.models import CEBClassifier
+    from ibkit.objectives import CEBObjective
+
+    torch.manual_seed(0)
+    ceb = CEBClassifier(5, (8,), 2, 3).eval()
+    x, y = torch.randn(16, 5), torch.randint(0, 3, (16,))
+    obj = CEBObjective(0.3, label_entropy=1.5)
+    torch.manual_seed(4)
+    got = obj(ceb, x, y)
+    torch.manual_seed(4)
+    ref = ceb(x)
+    kl = ceb.backward_kl_nats(ref.bottleneck.mean, ref.bottleneck.std, y)
+    class_bits = -ref.log_probs.gather(-1, y[:, None]).mean() / math.log(2)
+    residual_bits = kl.mean() / math.log(2)
+    torch.testing.assert_close(got.logits, ref.log_probs)
+    assert list(got.metrics) == ["class_loss_bits", "residual_bits", "izy_lower_bits", "beta"]
+    torch.testing.assert_close(got.metrics["class_loss_bits"], class_bits.detach())
+    torch.testing.assert_close(got.metrics["residual_bits"], residual_bits.detach())
+    torch.testing.assert_close(got.metrics["izy_lower_bits"], (1.5 - class_bits).detach())
+    torch.testing.assert_close(got.loss, class_bits + 0.3 * residual_bits)
+    assert float(got.metrics["beta"]) == pytest.approx(0.3)
+    assert float(residual_bits.detach()) > 0.01  # the backward encoder's KL is not trivially 0

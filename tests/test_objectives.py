@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 import torch
@@ -139,3 +140,27 @@ def test_ceb_is_class_loss_plus_beta_times_the_backward_kl_in_bits():
     torch.testing.assert_close(got.loss, class_bits + 0.3 * residual_bits)
     assert float(got.metrics["beta"]) == pytest.approx(0.3)
     assert float(residual_bits.detach()) > 0.01  # the backward encoder's KL is not trivially 0
+
+
+def test_reconstruction_bits_are_the_bernoulli_nll_per_dimension_written_out():
+    from ibkit.objectives import ReconstructionBits
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(6, 6))
+    x = torch.rand(4, 2, 3)
+    x[0, 0, 0], x[1, 1, 2] = 0.0, 1.0  # both ends of [0, 1] are allowed
+    out = ReconstructionBits()(model, x, None)
+    p = torch.sigmoid(model(x))
+    t = x.flatten(1)
+    expected = (-(t * torch.log2(p) + (1 - t) * torch.log2(1 - p))).mean()
+    torch.testing.assert_close(out.loss, expected)
+    assert out.logits is None and list(out.metrics) == ["recon_bits_per_dim"]
+    torch.testing.assert_close(out.metrics["recon_bits_per_dim"], expected.detach())
+    assert not out.metrics["recon_bits_per_dim"].requires_grad
+    for bad, shown in [(-0.5, "values in [-0.5, 1]"), (2.0, "values in [0, 2]")]:
+        y = x.clone()
+        y[0, 0, 0], y[0, 0, 1] = bad, 1.0 if bad < 0 else 0.0
+        with pytest.raises(ValueError, match=re.escape(
+                "The 'x' parameter of ReconstructionBits must be inputs in [0, 1] "
+                f"(data.scale=unit). Got '{shown}' instead.")):
+            ReconstructionBits()(model, y, None)

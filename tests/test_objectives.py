@@ -164,3 +164,48 @@ def test_reconstruction_bits_are_the_bernoulli_nll_per_dimension_written_out():
                 "The 'x' parameter of ReconstructionBits must be inputs in [0, 1] "
                 f"(data.scale=unit). Got '{shown}' instead.")):
             ReconstructionBits()(model, y, None)
+
+
+def test_the_small_parts_defaults_and_owners():
+    from ibkit.objectives import ELBOBits, HybridELBOBits, accuracy, check_beta, check_vib_output
+
+    scores = torch.tensor([[0.1, 0.9, 0.0], [0.8, 0.2, 0.1], [0.0, 0.1, 0.7], [0.3, 0.2, 0.1]])
+    assert float(accuracy(scores, torch.tensor([1, 1, 2, 0]))) == 0.75
+    assert check_beta(0.0) == 0.0 and check_beta(2) == 2.0
+    assert BetaSchedule(0.5)(0) == 0.5  # no warm-up by default
+    hybrid = HybridELBOBits()
+    assert (hybrid.beta, hybrid.aux_weight) == (0.0, 0.0)
+    for make, owner in [(lambda: ELBOBits(beta=-1.0), "ELBOBits"),
+                        (lambda: HybridELBOBits(beta=-1.0), "HybridELBOBits"),
+                        (lambda: HybridELBOBits(aux_weight=-1.0), "HybridELBOBits (aux_weight)")]:
+        with pytest.raises(ConfigError, match="^" + re.escape(
+                f"The 'beta' parameter of {owner} must be a finite float >= 0. Got -1.0 "
+                "instead.") + "$"):
+            make()
+    with pytest.raises(ConfigError, match=r"^VIBObjective: the model's output \(object\) has no "
+                                          r"'\.logits'\."):
+        check_vib_output(object())
+
+
+def test_the_hybrid_elbo_in_bits_per_dimension_and_per_pixel_from_a_stub_output():
+    from types import SimpleNamespace
+
+    from ibkit.objectives import HybridELBOBits
+
+    out = SimpleNamespace(rec_nats=torch.tensor([3.0, 5.0]), kl_nats=torch.tensor([1.0, 1.0]),
+                          bottleneck_kl_nats=torch.tensor([2.0, 4.0]), dims=12,
+                          v=torch.zeros(2, 1, 3, 4), aux_rec_nats=torch.tensor([6.0, 8.0]))
+    step = HybridELBOBits(beta=0.5, aux_weight=0.25)(lambda x: out, None, None)
+    per_dim = 12 * math.log(2)
+    expected = {"nelbo_bits_per_dim": 5.0 / per_dim, "rec_bits_per_dim": 4.0 / per_dim,
+                "vae_kl_bits_per_dim": 1.0 / per_dim,
+                "bottleneck_kl_bits_per_pixel": 3.0 / (12 * math.log(2)),
+                "aux_nll_bits_per_dim": 7.0 / per_dim}
+    assert {k: float(v) for k, v in step.metrics.items()} == pytest.approx(expected)
+    assert float(step.loss) == pytest.approx((4.0 + 1.0 + 0.5 * 3.0 + 0.25 * 7.0) / per_dim)
+    assert step.logits is None
+    out.aux_rec_nats, out.v = None, torch.zeros(2, 1, 2, 5)  # 10 pixels
+    step = HybridELBOBits(beta=0.5)(lambda x: out, None, None)
+    assert "aux_nll_bits_per_dim" not in step.metrics
+    assert float(step.metrics["bottleneck_kl_bits_per_pixel"]) == pytest.approx(
+        3.0 / (10 * math.log(2)))

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 from scipy.special import digamma
+from tests.estimators.test_kde_exact import _reference as kde_reference
 
 from ibkit.estimators import (
     GaussianEstimator,
@@ -149,22 +150,12 @@ def test_kde_bounds_bracket_the_truth_for_a_gaussian_channel(noise_var):
     assert upper.value_bits >= truth - 0.05
 
 
-def _kde_slow_upper(t: np.ndarray, labels: np.ndarray, s2: float) -> float:
-    def h(a: np.ndarray) -> float:
-        n = len(a)
-        d = ((a[:, None, :] - a[None, :, :]) ** 2).sum(-1)
-        return -np.mean(np.log(np.exp(-d / (2 * s2)).sum(1) / n))
-
-    cond = sum((labels == c).mean() * h(t[labels == c]) for c in np.unique(labels))
-    return (h(t) - cond) / math.log(2)
-
-
 def test_kde_fast_matches_the_slow_reference():
     rng = np.random.default_rng(0)
     t = np.tanh(rng.standard_normal((300, 3)))
     labels = rng.integers(0, 3, 300)
     fast = KDEEstimator(0.1, "upper").estimate(t, labels).value_bits
-    assert fast == pytest.approx(_kde_slow_upper(t, labels, 0.1), abs=1e-4)
+    assert fast == pytest.approx(kde_reference(t, labels, 0.1)["I_TY_upper"] / math.log(2), abs=1e-4)
 
 
 def test_kde_lower_never_above_upper():

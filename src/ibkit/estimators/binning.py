@@ -115,6 +115,40 @@ def _left_edge_floats(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return idx
 
 
+def _left_edge_floats_torch(x: torch.Tensor, edges: np.ndarray) -> torch.Tensor:
+    """:func:`_left_edge_floats` in torch on ``x``'s device (float64, the same arithmetic, so
+    the same bins)."""
+    last = len(edges) - 1
+    e = torch.as_tensor(edges, dtype=torch.float64, device=x.device)
+    f = (x.to(torch.float64) - float(edges[0])) * (last / (edges[-1] - edges[0]))
+    idx = torch.floor(f)
+    near = ((f - idx) - 0.5).abs_() > 0.5 - 1e-6  # within a hair of an edge: redo those
+    idx.clamp_(0, last)
+    if bool(near.any()):
+        idx[near] = (torch.searchsorted(e, x[near].to(torch.float64).contiguous(), right=True)
+                     - 1).clamp_(0, last).to(torch.float64)
+    return idx
+
+
+def _on_accelerator(t: torch.Tensor) -> bool:
+    """Whether ``t`` lives off the CPU (a GPU's tensor: binned there, in torch)."""
+    return t.device.type != "cpu"
+
+
+def _row_ids_torch(bins: torch.Tensor, n_symbols: int) -> torch.Tensor:
+    """Ids of rows of bin indices ``bins`` (float64 ``(n, d)``) on their device, equal to
+    :func:`_packed_ids` where the rows fit in 53 bits and to :func:`row_ids` (the same
+    multipliers, wrapping int64 arithmetic: the same bits as NumPy's uint64) otherwise."""
+    d = bins.shape[1]
+    if d * math.log2(n_symbols) < 53:
+        powers = float(n_symbols) ** torch.arange(d, dtype=torch.float64, device=bins.device)
+        return (bins @ powers).to(torch.int64)
+    if d == 1:
+        return bins[:, 0].to(torch.int64)
+    mult = torch.from_numpy(np.resize(_MULTIPLIERS, d).view(np.int64)).to(bins.device)
+    return (bins.to(torch.int64) * mult).sum(1)
+
+
 def _packed_ids(bins: np.ndarray, n_symbols: int) -> np.ndarray | None:
     """Exact ids of rows of bin indices in ``[0, n_symbols)`` (float64 ``(n, d)``), the rows read
     as numbers in base ``n_symbols`` by one matrix-vector product (exact while
@@ -344,13 +378,14 @@ class BinningEstimator(MIEstimator):
             return np.clip(idx, 0, self.n_bins - 1), notes
         return _left_edge_index(x, self._fixed_edges(x, notes)), notes
 
-    def _fixed_edges(self, x: np.ndarray, notes: dict) -> np.ndarray:
-        """The ``fixed`` edges; notes the share of ``x`` outside them, warning above
-        ``outside_warning``."""
+    def _fixed_edges(self, x: np.ndarray | torch.Tensor, notes: dict) -> np.ndarray:
+        """The ``fixed`` edges; notes the share of ``x`` (an array, or a tensor on any device)
+        outside them, warning above ``outside_warning``."""
         lo, hi = self.value_range
         edges = np.linspace(lo, hi, self.n_bins)
-        inside = x.size == 0 or (x.min() >= lo and x.max() <= hi)
-        outside = 0.0 if inside else float(np.count_nonzero((x < lo) | (x > hi)) / x.size)
+        size = x.numel() if isinstance(x, torch.Tensor) else x.size
+        inside = size == 0 or (float(x.min()) >= lo and float(x.max()) <= hi)
+        outside = 0.0 if inside else float(((x < lo) | (x > hi)).sum()) / size
         notes["share_outside_range"] = outside
         if outside > self.outside_warning:
             msg = (f"{outside:.1%} of values lie outside value_range={self.value_range} and were put "
@@ -359,11 +394,20 @@ class BinningEstimator(MIEstimator):
             warnings.warn(msg, RuntimeWarning, stacklevel=5)
         return edges
 
-    def _row_ids(self, t: np.ndarray) -> np.ndarray:
+    def _row_ids(self, t: np.ndarray | torch.Tensor) -> np.ndarray:
         """Ids of the binned rows of ``t`` ``(n, d)``: for ``fixed``, exact ids packed from the
         bin indices where they fit in 53 bits (:func:`_packed_ids`), else :func:`row_ids`,
         binned in blocks of rows that stay in cache (each block upcast to float64, exactly);
-        other strategies bin all of ``t`` in float64 at once."""
+        other strategies bin all of ``t`` in float64 at once. A tensor off the CPU (a GPU's)
+        is binned with ``fixed`` where it is, in torch (the same ids), and only its ids, one
+        per row, come to the CPU; other strategies copy it to the CPU."""
+        if isinstance(t, torch.Tensor):
+            if self.strategy == "fixed" and _on_accelerator(t):
+                self.check_params()
+                edges = self._fixed_edges(t, {})
+                bins = _left_edge_floats_torch(t, edges)
+                return _row_ids_torch(bins, self.n_bins).cpu().numpy()
+            t = t.cpu().numpy()
         if self.strategy != "fixed":
             return row_ids(self.symbols(np.asarray(t, dtype=np.float64))[0])
         self.check_params()
@@ -393,13 +437,15 @@ class BinningEstimator(MIEstimator):
         t = np.asarray(t, dtype=np.float64)
         return {k: float(v[0]) for k, v in self.layer_information_batch(t[None], labels).items()}
 
-    def layer_information_batch(self, ts: Sequence[np.ndarray] | np.ndarray, labels: np.ndarray
+    def layer_information_batch(self, ts: Sequence[np.ndarray | torch.Tensor] | np.ndarray,
+                                labels: np.ndarray
                                 ) -> dict[str, np.ndarray]:
         """:meth:`layer_information` of E recordings of one layer, ``ts`` ``(E, n, units)``,
         against the same labels: arrays ``(E,)`` in bits. Each recording is binned and hashed
         on its own (small enough to stay in cache; ``observed`` and ``adaptive`` bin over its
         own values), then all are counted together (:func:`binned_plane_bits`)."""
-        ids = np.stack([self._row_ids(np.asarray(t)) for t in ts])
+        ids = np.stack([self._row_ids(t if isinstance(t, torch.Tensor) else np.asarray(t))
+                        for t in ts])
         return binned_plane_bits(ids, np.asarray(labels), self.stderr)
 
     def plane_information(self, t: ArrayLike, labels: ArrayLike) -> list[LayerInformation]:
@@ -413,13 +459,13 @@ class BinningEstimator(MIEstimator):
         if not len(ts):
             return []
         owner = type(self).__name__
-        x0, labels_t = self._inputs(ts[0], labels)
-        checked = [x0] + [as_2d(t, "x", owner, keep_float=True) for t in ts[1:]]
+        checked = [as_2d(t, "x", owner, keep_float=True) for t in ts]  # where they are
+        x0, labels_t = checked[0], self._inputs(checked[0][:, :1], labels)[1]  # labels, count
         for t in checked:  # float32 is binned in float64 all the same (exact upcast)
             if t.shape != x0.shape:
                 raise param_error("ts", owner, f"recordings of one shape {tuple(x0.shape)}",
                                   tuple(t.shape))
-        info = self.layer_information_batch([t.numpy() for t in checked], labels_t.numpy())
+        info = self.layer_information_batch(checked, labels_t.cpu().numpy())
         e = len(checked)
         se_xt, se_ty = info.get("I_XT_stderr_bits"), info.get("I_TY_stderr_bits")
         return [[LayerInformation(self.name, float(info["I_XT_bits"][i]),

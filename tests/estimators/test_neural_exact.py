@@ -280,3 +280,26 @@ def test_the_fit_runs_on_one_thread_and_restores_the_count(monkeypatch):
         assert seen == [1] and torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_the_ceiling_warning_points_at_the_callers_line(monkeypatch):
+    x, y = _pairs(100)
+    _with_held_out(monkeypatch, [[0.95 * math.log(20)]])
+    est = NeuralEstimator(hidden=4, batch_size=20, max_steps=1, eval_every=1)
+    with pytest.warns(RuntimeWarning, match="at its ceiling") as caught:
+        est.estimate(x, y)  # the line the warning must name
+    assert caught[0].filename == __file__
+
+
+@pytest.mark.parametrize(("max_steps", "eval_every", "name"), [
+    (50, 100, "max_steps"), (0, 1, "max_steps"), (10, 0, "eval_every"), (10, True, "eval_every"),
+    (10.0, 5, "max_steps")])
+def test_too_few_steps_for_one_evaluation_are_refused_not_minus_infinity(max_steps, eval_every,
+                                                                          name):
+    """Before: max_steps < eval_every evaluated nothing, and MINE returned -inf bits silently."""
+    x, y = _pairs(60)
+    est = NeuralEstimator(bound="mine", hidden=4, max_steps=max_steps, eval_every=eval_every)
+    with pytest.raises(ConfigError, match=f"The '{name}' parameter of NeuralEstimator must be"):
+        est.estimate(x, y)
+    assert math.isfinite(NeuralEstimator(bound="mine", hidden=4, batch_size=8, max_steps=5,
+                                         eval_every=5).estimate(x, y).value_bits)

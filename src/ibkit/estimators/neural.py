@@ -138,7 +138,7 @@ class NeuralEstimator(MIEstimator):
         self.tau = tau
 
     def check_params(self) -> None:
-        """Bound, critic, hold-out share and batch size."""
+        """Bound, critic, hold-out share, batch size, tau, and ``max_steps >= eval_every >= 1``."""
         owner = type(self).__name__
         if self.bound not in BOUNDS:
             raise param_error("bound", owner, f"one of {BOUNDS}", self.bound)
@@ -150,6 +150,14 @@ class NeuralEstimator(MIEstimator):
             raise param_error("batch_size", owner, "an int >= 2", self.batch_size)
         if not self.tau > 0:
             raise param_error("tau", owner, "a float > 0", self.tau)
+        if isinstance(self.eval_every, bool) or not isinstance(self.eval_every, int) \
+                or self.eval_every < 1:
+            raise param_error("eval_every", owner, "an int >= 1", self.eval_every)
+        if isinstance(self.max_steps, bool) or not isinstance(self.max_steps, int) \
+                or self.max_steps < self.eval_every:
+            raise param_error("max_steps", owner, f"an int >= eval_every = {self.eval_every} "
+                              "(no held-out evaluation happens before step eval_every)",
+                              self.max_steps)
 
     def _loss(self, scores: torch.Tensor, state: dict) -> torch.Tensor:
         if self.bound == "smile":
@@ -223,6 +231,6 @@ class NeuralEstimator(MIEstimator):
                 warnings.warn(f"NeuralEstimator: InfoNCE reads {best:.3f} nats, at its ceiling "
                               f"ln K = {ceiling:.3f} (K = {min(self.batch_size, len(test))} "
                               "pairs per batch): the true MI may be much larger. Use a larger "
-                              "batch_size or bound='smile'.", RuntimeWarning, stacklevel=3)
+                              "batch_size or bound='smile'.", RuntimeWarning, stacklevel=4)
         return Estimate(max(best, 0.0) / LN2 if self.bound not in ("mine", "smile")
                         else best / LN2, "lower_bound", f"neural-{self.bound}", se, details)

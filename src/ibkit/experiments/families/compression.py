@@ -164,8 +164,13 @@ register_recipe(Compression())
 def vibnet_lenet300() -> ExperimentConfig:
     """LeNet-300-100 on MNIST with gates on the input pixels and both hidden layers, every
     training image shifted by up to 1 pixel (an addition: the paper names no augmentation):
-    20 epochs of dense pretraining, 120 gated epochs at gamma 24 (gates at lr 1e-2, the
-    weights with L2 decay 1e-4), 60 of fine-tuning from 2e-3 annealed to 0 (cosine)."""
+    20 epochs of dense pretraining, 120 gated epochs at gamma 16 (gates at lr 1e-2, the
+    weights with L2 decay 1e-4), 60 of fine-tuning from 2e-3 annealed to 0 (cosine).
+
+    Gamma 16 is what the validation split picks among 16, 24 and 32 (3 seeds; the rule of
+    ``scripts/choose_on_validation.py``: the smallest r_W within 0.2 points of the best mean
+    fine-tuned validation error). Gamma 24, chosen earlier with the test numbers in view,
+    meets the paper's compression (r_W 3.3 %); 16 compresses less (r_W 4.2 %)."""
     return ExperimentConfig(
         preset="vibnet-lenet300",
         recipes=("classification", "compression"),
@@ -173,7 +178,7 @@ def vibnet_lenet300() -> ExperimentConfig:
         model=ModelConfig(hidden=(300, 100), activation="relu"),
         train=TrainConfig(epochs=120, batch_size=100, lr=1e-3, lr_decay=0.98, weight_decay=1e-4,
                           augment_shift=1, threads=1),
-        compress=CompressConfig(gates=("input", "act1", "act2"), gamma=(24.0,),
+        compress=CompressConfig(gates=("input", "act1", "act2"), gamma=(16.0,),
                                 pretrain_epochs=20, gate_lr=1e-2, gamma_warmup_epochs=5,
                                 finetune_epochs=60, finetune_lr=2e-3,
                                 finetune_schedule="cosine"),
@@ -182,10 +187,15 @@ def vibnet_lenet300() -> ExperimentConfig:
 
 def vibnet_lenet5() -> ExperimentConfig:
     """LeNet5-Caffe on MNIST with gates on both convolutions' channels and the 500 units
-    (gamma 450 on conv1's channels, 120 on conv2's, 100 on the fully connected units: conv1
+    (gamma 225 on conv1's channels, 60 on conv2's, 50 on the fully connected units: conv1
     costs the most multiply-accumulates per channel), every training image shifted by up to
     2 pixels (an addition: the paper names no augmentation): 3 epochs of dense pretraining,
-    15 gated epochs (gates at lr 1e-2), 60 of fine-tuning from 2e-3 annealed to 0 (cosine)."""
+    15 gated epochs (gates at lr 1e-2), 60 of fine-tuning from 2e-3 annealed to 0 (cosine).
+
+    These gammas are what the validation split picks among x0.5, x1 and x2 of (450, 120,
+    100) (one seed each; the rule of ``scripts/choose_on_validation.py``). (450, 120, 100),
+    chosen earlier with the test numbers in view, meets the paper's compression (r_W 0.8 %);
+    the chosen ones compress less (r_W 1.8 %)."""
     return ExperimentConfig(
         preset="vibnet-lenet5",
         recipes=("classification", "compression"),
@@ -193,7 +203,7 @@ def vibnet_lenet5() -> ExperimentConfig:
         model=ModelConfig(name="lenet5"),
         train=TrainConfig(epochs=15, batch_size=100, lr=1e-3, augment_shift=2, threads=1),
         compress=CompressConfig(gates=("relu1", "relu2", "relu3"),
-                                gamma=(450.0, 120.0, 100.0), pretrain_epochs=3, gate_lr=1e-2,
+                                gamma=(225.0, 60.0, 50.0), pretrain_epochs=3, gate_lr=1e-2,
                                 gamma_warmup_epochs=2, finetune_epochs=60, finetune_lr=2e-3,
                                 finetune_schedule="cosine"),
     )

@@ -182,3 +182,12 @@ def test_a_document_outside_the_results_tree_names_runs_with_dotdot_and_checks(r
     cli = CliRunner().invoke(main, ["reproduce", "--tables-only", "--out",
                                     str(results / "results"), "--doc", str(doc)])
     assert cli.exit_code == 0, cli.output
+
+
+def test_the_projects_own_tables_match_the_committed_run_directories():
+    """docs/results.md's generated tables against results/ as committed (each run's
+    config.yaml and summary.json): a row edited by hand, or one whose run directory is not in
+    the repository, fails here, in CI's fresh clone as anywhere."""
+    root = Path(__file__).resolve().parents[2]
+    assert (root / "results").is_dir(), "results/ (the runs behind docs/results.md) is missing"
+    check_results(root / "docs" / "results.md", root / "results")

@@ -85,8 +85,8 @@ def mnist_plane(device: str, trained: bool = False) -> dict[str, float] | None:
         x, y = data.test.x.flatten(1).to(device), data.test.y
         opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
         xt, yt = data.train.x.flatten(1).to(device), data.train.y.to(device)
-        for idx in torch.randperm(len(yt)).split(128):
-            loss = F.cross_entropy(model(xt[idx]), yt[idx.to(device)])
+        for idx in torch.randperm(len(yt), device=device).split(128):
+            loss = F.cross_entropy(model(xt[idx]), yt[idx])
             opt.zero_grad()
             loss.backward()
             opt.step()

@@ -24,6 +24,7 @@ Usage: python benchmarks/bench_vib.py [--block 2000] [--repeats 3] [--device cpu
 from __future__ import annotations
 
 import argparse
+import itertools
 import statistics
 import time
 from collections.abc import Callable
@@ -54,7 +55,9 @@ class StepTimes(Callback):
     """Seconds between consecutive ``on_batch_end`` calls of one epoch: one whole step each."""
 
     def __init__(self, device: str) -> None:
-        self.device, self.times, self._last = device, [], None  # type: ignore[var-annotated]
+        self.device = device
+        self.times: list[float] = []
+        self._last: float | None = None
 
     def on_batch_end(self, trainer: object, batch: int, out: object) -> None:
         sync(self.device)
@@ -113,15 +116,10 @@ def plain_block(n: int, fused: bool, device: str = "cpu") -> Callable[[], list[f
     torch.manual_seed(0)
     model = DeterministicClassifier(784, (1024, 1024), 256, 10).to(device)
     opt = torch.optim.Adam(model.parameters(), 1e-4, fused=fused)
-    batches = [idx.to(device) for idx in torch.randperm(n).split(BATCH)]
-    it = iter(())
+    batches = itertools.cycle([idx.to(device) for idx in torch.randperm(n).split(BATCH)])
 
     def step() -> None:
-        nonlocal it
-        idx = next(it, None)
-        if idx is None:
-            it = iter(batches)
-            idx = next(it)
+        idx = next(batches)
         loss = F.cross_entropy(model(x[idx]), y[idx])
         opt.zero_grad()
         loss.backward()
